@@ -1,0 +1,571 @@
+'use strict'
+
+// The hand-written JS face of hanko-auth. It validates options, throws the right error classes and
+// runs the Express glue; every token and key-set decision is made in Rust (binding.js loads it).
+
+const { NativeVerifier } = require('./binding.js')
+
+// ---------------------------------------------------------------------------------------------------
+// Errors: stable `code`s are the contract (jose's names); messages may change.
+
+class HankoAuthError extends Error {
+  constructor(message, code, options) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** A token problem (401). */
+class JwtError extends HankoAuthError {
+  constructor(message, code, { claim, reason, cause } = {}) {
+    super(message, code, cause === undefined ? undefined : { cause })
+    if (claim !== undefined) this.claim = claim
+    if (reason !== undefined) this.reason = reason
+  }
+}
+
+/** The key set (or Hanko's session service) cannot be had (503). */
+class JwksError extends HankoAuthError {
+  constructor(message, code, options) {
+    super(message, code, options)
+    this.status = 503
+    this.statusCode = 503
+  }
+}
+
+/** What the middleware hands to `next(err)` for a token problem; express-jwt's shape. */
+class UnauthorizedError extends Error {
+  constructor(code, error) {
+    super(error.message, { cause: error })
+    this.name = 'UnauthorizedError'
+    this.code = code
+    this.status = 401
+    this.statusCode = 401
+    this.inner = error
+  }
+}
+
+function toError(failure) {
+  if (failure.unavailable) return new JwksError(failure.message, failure.code)
+  return new JwtError(failure.message, failure.code, { claim: failure.claim, reason: failure.reason })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Options: everything is validated here, at creation, with an error that names the option.
+
+const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']
+
+const JWKS_DEFAULTS = Object.freeze({
+  cacheMaxAge: 600_000,
+  minCacheAge: 30_000,
+  maxCacheAge: 86_400_000,
+  cooldown: 30_000,
+  timeout: 5_000,
+  maxStale: 86_400_000,
+  maxBytes: 1_048_576,
+})
+
+const VERIFIER_OPTIONS = new Set([
+  'jwksHost',
+  'jwksUri',
+  'algorithms',
+  'audience',
+  'issuer',
+  'subject',
+  'clockTolerance',
+  'maxTokenAge',
+  'requiredClaims',
+  'typ',
+  'jwks',
+  'tokenCache',
+  'validateSession',
+  'allowInsecureHttp',
+])
+const MIDDLEWARE_OPTIONS = new Set(['cookieName', 'credentialsRequired', 'requestProperty', 'getToken', 'isRevoked'])
+
+// Hints for options people bring over from express-jwt / jwks-rsa.
+const MIGRATION_HINTS = {
+  secret: 'hanko-auth fetches the signing keys from the JWKS itself; pass the Hanko API URL as jwksHost',
+  cache: 'key caching is built in; tune it with the `jwks` option',
+  rateLimit: 'unknown-kid refetches are limited by `jwks.cooldown`',
+  jwksRequestsPerMinute: 'unknown-kid refetches are limited by `jwks.cooldown`',
+  onExpired: 'expired tokens always fail; use clockTolerance for leeway',
+}
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+function checkKeys(options, allowed, where) {
+  for (const key of Object.keys(options)) {
+    if (allowed.has(key)) continue
+    const hint = MIGRATION_HINTS[key] ? `: ${MIGRATION_HINTS[key]}` : ''
+    throw new TypeError(`${where}: unknown option "${key}"${hint}`)
+  }
+}
+
+const UNITS = {
+  ms: 0.001,
+  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
+  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
+  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
+  d: 86400, day: 86400, days: 86400,
+  w: 604800, week: 604800, weeks: 604800,
+  y: 31557600, yr: 31557600, yrs: 31557600, year: 31557600, years: 31557600,
+}
+
+/** Seconds from a number of seconds or a string like '30s', '12h', '7 days'. */
+function seconds(value, name, { min = 0 } = {}) {
+  let result = value
+  if (typeof value === 'string') {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i.exec(value.trim())
+    const unit = match && (match[2] === undefined ? 1 : UNITS[match[2].toLowerCase()])
+    if (!match || unit === undefined) throw new TypeError(`${name} must be a number of seconds or a string like '30s' or '12h'`)
+    result = Number(match[1]) * unit
+  } else if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number of seconds or a string like '30s' or '12h'`)
+  }
+  if (!Number.isFinite(result) || result < min) throw new RangeError(`${name} must be a finite number >= ${min}`)
+  return result
+}
+
+function integer(value, name, min, max = Number.MAX_SAFE_INTEGER) {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number`)
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}`)
+  return value
+}
+
+function stringList(value, name) {
+  if (value === undefined) return []
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v.length > 0)) {
+    throw new TypeError(`${name} must be a non-empty string or a non-empty array of non-empty strings`)
+  }
+  return [...list]
+}
+
+function optionalString(value, name) {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${name} must be a non-empty string`)
+  return value
+}
+
+function boolean(value, name, fallback) {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`)
+  return value
+}
+
+function jwksUriFrom(options) {
+  if (options.jwksUri !== undefined) return optionalString(options.jwksUri, 'jwksUri')
+  const host = options.jwksHost !== undefined ? optionalString(options.jwksHost, 'jwksHost') : process.env.HANKO_API_URL
+  if (!host) {
+    throw new TypeError('jwksHost is required: pass the Hanko API URL (or set jwksUri, or the HANKO_API_URL environment variable)')
+  }
+  let base
+  try {
+    base = new URL(host)
+  } catch {
+    throw new TypeError(`jwksHost is not a valid URL: ${JSON.stringify(String(host).slice(0, 200))}`)
+  }
+  // Keep a tenant path (`<api>/<tenant_id>`): resolve relative to the host with a trailing slash.
+  if (!base.pathname.endsWith('/')) base.pathname += '/'
+  return new URL('.well-known/jwks.json', base).href
+}
+
+function resolveJwks(jwks) {
+  if (jwks === undefined) return { ...JWKS_DEFAULTS, headers: {} }
+  if (!isPlainObject(jwks)) throw new TypeError('jwks must be an object')
+  checkKeys(jwks, new Set([...Object.keys(JWKS_DEFAULTS), 'headers']), 'jwks')
+  const out = { ...JWKS_DEFAULTS, headers: {} }
+  for (const name of Object.keys(JWKS_DEFAULTS)) {
+    if (jwks[name] === undefined) continue
+    const min = name === 'timeout' || name === 'maxBytes' ? 1 : 0
+    out[name] = integer(jwks[name], `jwks.${name}`, min, name === 'timeout' ? 600_000 : Number.MAX_SAFE_INTEGER)
+  }
+  if (out.minCacheAge > out.maxCacheAge) throw new RangeError('jwks.minCacheAge must not exceed jwks.maxCacheAge')
+  if (jwks.headers !== undefined) {
+    if (!isPlainObject(jwks.headers)) throw new TypeError('jwks.headers must be an object of strings')
+    for (const [key, value] of Object.entries(jwks.headers)) {
+      if (typeof value !== 'string') throw new TypeError(`jwks.headers["${key}"] must be a string`)
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(key)) throw new TypeError(`jwks.headers: "${key}" is not a valid header name`)
+      if (/[\r\n\0]/.test(value)) throw new TypeError(`jwks.headers["${key}"] must not contain line breaks`)
+      out.headers[key] = value
+    }
+  }
+  return out
+}
+
+function resolveTokenCache(value) {
+  if (value === undefined || value === true) return { maxEntries: 10_000 }
+  if (value === false) return null
+  if (!isPlainObject(value)) throw new TypeError('tokenCache must be false or { maxEntries }')
+  checkKeys(value, new Set(['maxEntries']), 'tokenCache')
+  return { maxEntries: value.maxEntries === undefined ? 10_000 : integer(value.maxEntries, 'tokenCache.maxEntries', 1, 10_000_000) }
+}
+
+/** Validates verifier options and fills in defaults. Throws TypeError / RangeError naming the option. */
+function resolveVerifierOptions(options = {}, allowed = VERIFIER_OPTIONS, where = 'createVerifier') {
+  if (!isPlainObject(options)) throw new TypeError(`${where}: options must be an object`)
+  checkKeys(options, allowed, where)
+  const algorithms = options.algorithms === undefined ? ['RS256'] : options.algorithms
+  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError('algorithms must be a non-empty array')
+  for (const alg of algorithms) {
+    if (typeof alg === 'string' && (alg.toLowerCase() === 'none' || /^HS/i.test(alg))) {
+      throw new TypeError(`algorithms: ${JSON.stringify(alg)} is never allowed (only asymmetric algorithms can be verified against a JWKS)`)
+    }
+    if (!SUPPORTED_ALGORITHMS.includes(alg)) {
+      throw new TypeError(`algorithms: ${JSON.stringify(alg)} is not supported; use ${SUPPORTED_ALGORITHMS.join(', ')}`)
+    }
+  }
+  const requiredClaims = options.requiredClaims === undefined ? ['sub', 'exp'] : options.requiredClaims
+  if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string' && c.length > 0)) {
+    throw new TypeError('requiredClaims must be an array of claim names')
+  }
+  const allowInsecureHttp = boolean(options.allowInsecureHttp, 'allowInsecureHttp', false)
+  const jwks = resolveJwks(options.jwks)
+  const native = {
+    jwksUri: jwksUriFrom(options),
+    jwksUriSource: options.jwksUri !== undefined ? 'jwksUri' : options.jwksHost !== undefined ? 'jwksHost' : 'HANKO_API_URL',
+    allowInsecureHttp,
+    algorithms: [...algorithms],
+    audience: stringList(options.audience, 'audience'),
+    issuer: stringList(options.issuer, 'issuer'),
+    subject: optionalString(options.subject, 'subject'),
+    clockTolerance: options.clockTolerance === undefined ? 0 : seconds(options.clockTolerance, 'clockTolerance'),
+    maxTokenAge: options.maxTokenAge === undefined ? undefined : seconds(options.maxTokenAge, 'maxTokenAge'),
+    requiredClaims: [...requiredClaims],
+    typ: optionalString(options.typ, 'typ'),
+    ...jwks,
+  }
+  if (options.validateSession !== undefined && options.validateSession !== false) {
+    throw new TypeError('validateSession is not available in this version')
+  }
+  return { native, tokenCache: resolveTokenCache(options.tokenCache) }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The verifier.
+
+function checkToken(token) {
+  if (typeof token !== 'string') return new JwtError('the token must be a string', 'ERR_JWS_INVALID')
+  return null
+}
+
+// Internal entry points for the middleware; symbols keep them off the public surface.
+const kTryVerify = Symbol('tryVerify')
+const kVerifyAsync = Symbol('verifyAsync')
+
+class Verifier {
+  #native
+
+  constructor(options) {
+    const resolved = resolveVerifierOptions(options)
+    try {
+      this.#native = new NativeVerifier(resolved.native)
+    } catch (err) {
+      // The native side re-checks the URL rule; its message names the option.
+      throw new TypeError(err.message)
+    }
+  }
+
+  /** Verification outcome with the keys at hand (sync); `null` when the key set must be fetched first. */
+  [kTryVerify](token) {
+    return this.#native.tryVerify(token)
+  }
+
+  /** Verification outcome, fetching the key set first (a Promise). */
+  [kVerifyAsync](token) {
+    return this.#native.verify(token)
+  }
+
+  /** Verifies, fetching the key set when it must. */
+  async verify(token) {
+    const bad = checkToken(token)
+    if (bad) throw bad
+    let outcome = this.#native.tryVerify(token)
+    if (outcome === null) outcome = await this.#native.verify(token)
+    return settle(outcome)
+  }
+
+  /** Verifies with cached keys only; throws ERR_JWKS_NOT_LOADED before the first load. */
+  verifySync(token) {
+    const bad = checkToken(token)
+    if (bad) throw bad
+    return settle(this.#native.verifySync(token))
+  }
+
+  /** Loads the key set now; rejects when it cannot be had (fail fast at startup). */
+  async ready() {
+    const failure = await this.#native.ready()
+    if (failure) throw toError(failure)
+  }
+
+  /** Forces a refetch of the key set (shared with any fetch in flight). */
+  async reload() {
+    const failure = await this.#native.reload()
+    if (failure) throw toError(failure)
+  }
+
+  stats() {
+    const s = this.#native.stats()
+    return {
+      jwksFetches: s.jwksFetches,
+      jwksFailures: s.jwksFailures,
+      lastFetchAt: s.lastFetchAt ?? null,
+      lastFetchStatus: s.lastFetchStatus ?? 'none',
+      keys: s.keys,
+      kids: s.kids,
+      servingStale: s.servingStale,
+      coolingDown: s.coolingDown,
+      tokenCacheHits: 0,
+      tokenCacheMisses: 0,
+      sessionChecks: 0,
+      sessionCacheHits: 0,
+    }
+  }
+}
+
+function settle(outcome) {
+  if (typeof outcome === 'string') return JSON.parse(outcome)
+  throw toError(outcome)
+}
+
+function createVerifier(options) {
+  return new Verifier(options)
+}
+
+// `verify(token, options)`: one verifier per distinct option set, so repeated calls share caches.
+const verifiersByOptions = new Map()
+const MAX_OPTION_SETS = 64
+
+function verifierFor(options) {
+  const key = options === undefined ? `env:${process.env.HANKO_API_URL ?? ''}` : JSON.stringify(options)
+  let verifier = verifiersByOptions.get(key)
+  if (verifier === undefined) {
+    verifier = new Verifier(options)
+    if (verifiersByOptions.size >= MAX_OPTION_SETS) verifiersByOptions.delete(verifiersByOptions.keys().next().value)
+    verifiersByOptions.set(key, verifier)
+  }
+  return verifier
+}
+
+/** Verifies with a process-wide verifier (from HANKO_API_URL unless options say otherwise). */
+async function verify(token, options) {
+  return verifierFor(options).verify(token)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The Express middleware.
+
+const FORBIDDEN_PATH_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype'])
+
+function propertySetter(path) {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('requestProperty must be a non-empty string')
+  const parts = path.split('.')
+  if (parts.some((p) => p.length === 0 || FORBIDDEN_PATH_SEGMENTS.has(p))) {
+    throw new TypeError(`requestProperty ${JSON.stringify(path)} is not a valid property path`)
+  }
+  if (parts.length === 1) return (req, value) => { req[path] = value }
+  const last = parts.pop()
+  return (req, value) => {
+    let target = req
+    for (const part of parts) {
+      if (target[part] === null || typeof target[part] !== 'object') target[part] = {}
+      target = target[part]
+    }
+    target[last] = value
+  }
+}
+
+// RFC 6265 cookie-name token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/** The value of one cookie from a `Cookie` header, without a parser dependency. */
+function readCookie(header, name) {
+  if (typeof header !== 'string' || header.length === 0) return undefined
+  let start = 0
+  while (start < header.length) {
+    let end = header.indexOf(';', start)
+    if (end === -1) end = header.length
+    const eq = header.indexOf('=', start)
+    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+      let value = header.slice(eq + 1, end).trim()
+      if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+      if (value.includes('%')) {
+        try {
+          value = decodeURIComponent(value)
+        } catch {
+          // Not percent-encoded after all: keep it as sent and let verification judge it.
+        }
+      }
+      return value
+    }
+    start = end + 1
+  }
+  return undefined
+}
+
+const BAD_FORMAT = 'Format is Authorization: Bearer [token]'
+
+/** SPEC §2 token extraction. Returns the token, `undefined` for none, or an UnauthorizedError. */
+function extractToken(req, cookieName) {
+  const authorization = req.headers.authorization
+  if (typeof authorization === 'string' && authorization.length > 0) {
+    const space = authorization.indexOf(' ')
+    const scheme = space === -1 ? authorization : authorization.slice(0, space)
+    if (scheme.toLowerCase() === 'bearer') {
+      const token = space === -1 ? '' : authorization.slice(space + 1)
+      if (token.length === 0 || token.includes(' ')) {
+        return new UnauthorizedError('credentials_bad_format', new JwtError(BAD_FORMAT, 'ERR_JWS_INVALID'))
+      }
+      return token
+    }
+    // Any other scheme (Basic, …) is not ours: fall through to the cookie, as Hanko's own backend does.
+  }
+  const cookies = req.cookies
+  const value = cookies !== null && typeof cookies === 'object' && typeof cookies[cookieName] === 'string'
+    ? cookies[cookieName]
+    : readCookie(req.headers.cookie, cookieName)
+  return value === undefined || value === '' ? undefined : value
+}
+
+function isPreflight(req) {
+  if (req.method !== 'OPTIONS') return false
+  const requested = req.headers['access-control-request-headers']
+  return typeof requested === 'string' && requested.split(',').some((h) => h.trim().toLowerCase() === 'authorization')
+}
+
+/** RFC 6750 §3 challenge for a 401. */
+function challenge(err) {
+  if (err.code === 'credentials_required') return 'Bearer'
+  const error = err.code === 'credentials_bad_format' || err.code === 'credentials_bad_scheme' ? 'invalid_request' : 'invalid_token'
+  // error_description must be quoted-string safe and printable ASCII (RFC 6750 §3).
+  const description = err.message.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'")
+  return `Bearer error="${error}", error_description="${description}"`
+}
+
+function resolveMiddlewareOptions(first, second) {
+  let options
+  if (typeof first === 'string' || first === undefined || first === null) {
+    if (second !== undefined && !isPlainObject(second)) throw new TypeError('hankoAuth: options must be an object')
+    options = { ...(second ?? {}) }
+    if (typeof first === 'string') {
+      if (options.jwksHost !== undefined) throw new TypeError('hankoAuth: jwksHost given twice')
+      options.jwksHost = first
+    }
+  } else if (isPlainObject(first)) {
+    if (second !== undefined) throw new TypeError('hankoAuth: pass either (jwksHost, options) or (options)')
+    options = { ...first }
+  } else {
+    throw new TypeError('hankoAuth: the first argument must be the Hanko API URL (a string) or an options object')
+  }
+  checkKeys(options, new Set([...VERIFIER_OPTIONS, ...MIDDLEWARE_OPTIONS]), 'hankoAuth')
+  const verifierOptions = {}
+  for (const key of VERIFIER_OPTIONS) if (options[key] !== undefined) verifierOptions[key] = options[key]
+  const cookieName = options.cookieName === undefined ? 'hanko' : options.cookieName
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new TypeError('cookieName must be a valid cookie name')
+  for (const fn of ['getToken', 'isRevoked']) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new TypeError(`${fn} must be a function`)
+  }
+  return {
+    verifierOptions,
+    cookieName,
+    credentialsRequired: boolean(options.credentialsRequired, 'credentialsRequired', true),
+    setProperty: propertySetter(options.requestProperty === undefined ? 'auth' : options.requestProperty),
+    getToken: options.getToken,
+    isRevoked: options.isRevoked,
+  }
+}
+
+function decodeHeader(token) {
+  try {
+    return JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'))
+  } catch {
+    return {}
+  }
+}
+
+const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'
+
+/**
+ * Express middleware: `app.use(hankoAuth(process.env.HANKO_API_URL))`.
+ * Sets `req.auth` to the verified claims, or calls `next(err)` with an UnauthorizedError (401) or a
+ * JwksError (503). It never writes the response body.
+ */
+function hankoAuth(first, second) {
+  const { verifierOptions, cookieName, credentialsRequired, setProperty, getToken, isRevoked } =
+    resolveMiddlewareOptions(first, second)
+  const verifier = new Verifier(verifierOptions)
+
+  return function hankoAuthMiddleware(req, res, next) {
+    if (isPreflight(req)) return next()
+
+    const fail = (err) => {
+      if (err instanceof UnauthorizedError && !res.headersSent) res.setHeader('WWW-Authenticate', challenge(err))
+      next(err)
+    }
+
+    const accept = (claims, token) => {
+      if (isRevoked === undefined) {
+        setProperty(req, claims)
+        return next()
+      }
+      let revoked
+      try {
+        revoked = isRevoked(req, { header: decodeHeader(token), payload: claims })
+      } catch (err) {
+        return next(err)
+      }
+      const decide = (value) => {
+        if (value === true) return fail(new UnauthorizedError('revoked_token', new JwtError('The token has been revoked.', 'ERR_SESSION_INVALID')))
+        setProperty(req, claims)
+        next()
+      }
+      if (isThenable(revoked)) revoked.then(decide, next)
+      else decide(revoked)
+    }
+
+    const settleOutcome = (outcome, token) => {
+      if (typeof outcome === 'string') return accept(JSON.parse(outcome), token)
+      const err = toError(outcome)
+      if (err instanceof JwksError) return next(err)
+      const code = err.code === 'ERR_SESSION_INVALID' ? 'revoked_token' : 'invalid_token'
+      fail(new UnauthorizedError(code, err))
+    }
+
+    const withToken = (token) => {
+      if (token instanceof UnauthorizedError) return fail(token)
+      if (token === undefined || token === null || token === '') {
+        if (!credentialsRequired) return next()
+        return fail(new UnauthorizedError('credentials_required', new JwtError('No authorization token was found', 'ERR_JWS_INVALID')))
+      }
+      if (typeof token !== 'string') {
+        return fail(new UnauthorizedError('invalid_token', new JwtError('getToken must return a string', 'ERR_JWS_INVALID')))
+      }
+      // The hot path: with the key cached this is synchronous (no Promise, no thread hop).
+      const outcome = verifier[kTryVerify](token)
+      if (outcome !== null) return settleOutcome(outcome, token)
+      verifier[kVerifyAsync](token).then((late) => settleOutcome(late, token), next)
+    }
+
+    if (getToken === undefined) return withToken(extractToken(req, cookieName))
+    let custom
+    try {
+      custom = getToken(req)
+    } catch (err) {
+      return next(err)
+    }
+    if (isThenable(custom)) custom.then(withToken, next)
+    else withToken(custom)
+  }
+}
+
+module.exports = {
+  hankoAuth,
+  createVerifier,
+  verify,
+  Verifier,
+  JwtError,
+  JwksError,
+  UnauthorizedError,
+}

@@ -1,0 +1,7 @@
+// ESM entry: the same objects as the CommonJS entry, so `instanceof` works across both.
+import { createRequire } from 'node:module'
+
+const hankoAuthModule = createRequire(import.meta.url)('./index.js')
+
+export const { hankoAuth, createVerifier, verify, Verifier, JwtError, JwksError, UnauthorizedError } = hankoAuthModule
+export default hankoAuthModule

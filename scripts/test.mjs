@@ -1,0 +1,43 @@
+// `npm test`: every tier, failing on any failure or on zero tests run.
+//   1. Rust unit tests of the core (no napi).
+//   2. The native addon build; the committed generated loader must not drift.
+//   3. node:test suites in __test__/ (loopback key servers, real Express apps).
+//   4. A TypeScript consumer of index.d.ts, type-checked with --strict.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+
+const release = process.env.HANKO_AUTH_RELEASE === '1'
+
+function run(title, command, args, { capture = false } = {}) {
+  console.log(`\n=== ${title}: ${command} ${args.join(' ')}`)
+  const result = spawnSync(command, args, { stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', env: process.env })
+  if (capture) process.stdout.write(result.stdout ?? '')
+  if (result.status !== 0) {
+    console.error(`\n${title} failed (exit ${result.status ?? result.signal})`)
+    process.exit(1)
+  }
+  return result.stdout ?? ''
+}
+
+const cargo = run('Rust unit tests', 'cargo', ['test', '--no-default-features', '--color', 'never'], { capture: true })
+const rustPassed = [...cargo.matchAll(/test result: ok\. (\d+) passed/g)].reduce((n, m) => n + Number(m[1]), 0)
+if (rustPassed === 0) {
+  console.error('no Rust tests ran')
+  process.exit(1)
+}
+
+const build = ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts']
+if (release) build.push('--release')
+run('native build', 'npx', build)
+if (existsSync('.git')) run('generated loader is committed and current', 'git', ['diff', '--exit-code', '--', 'binding.js', 'binding.d.ts'])
+
+const node = run('node:test suites', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '__test__/'], { capture: true })
+const passed = Number(/ℹ pass (\d+)/.exec(node)?.[1] ?? 0)
+if (passed === 0) {
+  console.error('no JS tests ran')
+  process.exit(1)
+}
+
+if (existsSync('__test__/types.ts')) run('TypeScript consumer', 'npx', ['tsc', '-p', '__test__/tsconfig.json'])
+
+console.log(`\n${rustPassed + passed} passed, 0 failed`)

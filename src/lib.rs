@@ -1,0 +1,16 @@
+//! hanko-auth: native verification of Hanko session tokens for Node.js.
+//!
+//! The core modules never touch napi; `binding` is the one seam to JavaScript.
+
+pub mod claims;
+pub mod clock;
+pub mod error;
+pub mod fetch;
+pub mod jwk;
+pub mod jwks;
+pub mod jws;
+pub mod runtime;
+pub mod verify;
+
+#[cfg(feature = "napi")]
+mod binding;
