@@ -1,0 +1,71 @@
+'use strict'
+// The demo: an Express app with public and protected routes.
+//
+//   npm start                                 a loopback stand-in Hanko, a token, and a 200/401 round trip
+//   HANKO_API_URL=https://<id>.hanko.io npm start   protects the routes against your Hanko instead
+//
+// `--once` ends after the round trip (the tests use it).
+
+const express = require('express')
+const { hankoAuth, UnauthorizedError, JwksError } = require('..')
+const { createTestIssuer } = require('../testing')
+
+async function main() {
+  const once = process.argv.includes('--once')
+  let issuer
+  let jwksHost = process.env.HANKO_API_URL
+  if (!jwksHost) {
+    issuer = await createTestIssuer()
+    jwksHost = issuer.url
+  }
+
+  const app = express()
+  app.get('/', (req, res) => res.json({ hello: 'anyone', protected: '/api/me' }))
+
+  // Everything under /api needs a Hanko session token (Bearer header or the `hanko` cookie).
+  app.use('/api', hankoAuth(jwksHost))
+  app.get('/api/me', (req, res) => {
+    res.json({ user: req.auth.sub, email: req.auth.email?.address ?? null, session: req.auth.session_id })
+  })
+
+  // JSON errors. hankoAuth never writes the response itself: it calls next(err).
+  app.use((err, req, res, next) => {
+    if (err instanceof UnauthorizedError) return res.status(401).json({ error: err.code, reason: err.inner.code })
+    if (err instanceof JwksError) return res.status(503).json({ error: 'auth_unavailable', reason: err.code })
+    next(err)
+  })
+
+  const server = await new Promise((resolve) => {
+    const s = app.listen(Number(process.env.PORT ?? (once ? 0 : 3000)), '127.0.0.1', () => resolve(s))
+  })
+  const base = `http://127.0.0.1:${server.address().port}`
+  console.log(`Demo app on ${base}, protected by hankoAuth(${JSON.stringify(jwksHost)})`)
+
+  if (issuer) {
+    const token = issuer.token({ email: { address: 'ada@example.com', is_primary: true, is_verified: true } })
+    console.log(`\nA stand-in Hanko serves its key set at ${issuer.jwksUri}.`)
+    console.log('Try it in another shell (a valid session token, RS256 with an RSA-4096 key, like Hanko):\n')
+    console.log(`  TOKEN=${token}\n`)
+    console.log(`  curl -i ${base}/api/me -H "Authorization: Bearer $TOKEN"`)
+    console.log(`  curl -i ${base}/api/me --cookie "hanko=$TOKEN"`)
+    console.log(`  curl -i ${base}/api/me\n`)
+
+    const withToken = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })
+    console.log(`GET /api/me with the token    → ${withToken.status} ${await withToken.text()}`)
+    const without = await fetch(`${base}/api/me`)
+    console.log(`GET /api/me without a token   → ${without.status} ${await without.text()} (WWW-Authenticate: ${without.headers.get('www-authenticate')})`)
+  }
+
+  if (once) {
+    server.closeAllConnections()
+    server.close()
+    await issuer?.close()
+    return
+  }
+  console.log('\nPress Ctrl+C to stop.')
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

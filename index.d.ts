@@ -1,0 +1,227 @@
+// Hand-written public types of hanko-auth. The generated binding.d.ts describes the native layer only.
+
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** The `email` claim Hanko adds when the user has a primary email. */
+export interface HankoEmail {
+  address: string
+  is_primary: boolean
+  is_verified: boolean
+}
+
+/** The claims of a verified Hanko session token. */
+export interface HankoClaims {
+  /** The user's ID (a UUID). */
+  sub: string
+  /** Issued at, seconds since the epoch. */
+  iat: number
+  /** Expires at, seconds since the epoch. */
+  exp: number
+  /** Audience: always an array in Hanko tokens (`["localhost"]` by default, your app URL on Hanko Cloud). */
+  aud: string[]
+  /** The server-side session this token belongs to (a UUID). */
+  session_id: string
+  email?: HankoEmail
+  username?: string
+  /** Authentication methods used, e.g. `["passkey"]`. */
+  amr?: string[]
+  /** Present only when an issuer is configured in Hanko. */
+  iss?: string
+  /** Custom claims from a JWT template. */
+  [claim: string]: unknown
+}
+
+/** Algorithms a verifier may accept. `none` and `HS*` are refused at creation. */
+export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA'
+
+/** Seconds as a number, or a string such as `'30s'`, `'15m'`, `'12h'`, `'7d'`. */
+export type Seconds = number | string
+
+/** Key-set (JWKS) fetching and caching. All times are in milliseconds. */
+export interface JwksOptions {
+  /** How long a fetched key set is fresh when the server sends no `Cache-Control: max-age`. Default `600000`. */
+  cacheMaxAge?: number
+  /** Lower clamp for a server's `max-age`. Default `30000`. */
+  minCacheAge?: number
+  /** Upper clamp for a server's `max-age`. Default `86400000`. */
+  maxCacheAge?: number
+  /** No refetch for an unknown `kid` sooner than this after the last fetch. Default `30000`. */
+  cooldown?: number
+  /** Per JWKS request, body included. Default `5000`. */
+  timeout?: number
+  /** When refreshes fail, keep verifying with the last good keys this long past their fresh age. Default `86400000`. */
+  maxStale?: number
+  /** Larger JWKS responses are refused. Default `1048576`. */
+  maxBytes?: number
+  /** Extra request headers for the JWKS request. Default none. */
+  headers?: Record<string, string>
+}
+
+/** The verified-token cache. */
+export interface TokenCacheOptions {
+  /** At most this many tokens are remembered. Default `10000`. */
+  maxEntries?: number
+}
+
+/** Server-side session confirmation against Hanko's `POST /sessions/validate`. */
+export interface ValidateSessionOptions {
+  /** How long a confirmed session is trusted before asking again, in ms (never past `exp`). Default `30000`. */
+  ttl?: number
+  /** At most this many sessions are remembered. Default `10000`. */
+  maxEntries?: number
+  /** Accept a locally verified token when Hanko cannot be reached. Default `false` (fail with 503). */
+  failOpen?: boolean
+}
+
+export interface VerifierOptions {
+  /** The Hanko API URL; the JWKS is at `<jwksHost>/.well-known/jwks.json`. Default `process.env.HANKO_API_URL`. */
+  jwksHost?: string
+  /** The full JWKS URL, when it is not under `jwksHost`. Default derived from `jwksHost`. */
+  jwksUri?: string
+  /** Accepted signature algorithms. Default `['RS256']` (Hanko's). */
+  algorithms?: Algorithm[]
+  /** The token's `aud` must contain one of these. Default none (not checked). */
+  audience?: string | string[]
+  /** The token's `iss` must equal one of these. Default none (not checked). */
+  issuer?: string | string[]
+  /** The token's `sub` must equal this. Default none (not checked). */
+  subject?: string
+  /** Leeway for `exp`, `nbf` and `iat`. Default `0`. */
+  clockTolerance?: Seconds
+  /** Refuse tokens whose `iat` is older than this. Default none. */
+  maxTokenAge?: Seconds
+  /** Claims that must be present. Default `['sub', 'exp']`. */
+  requiredClaims?: string[]
+  /** When set, the header `typ` must equal it (case-insensitive, `application/` optional). Default none. */
+  typ?: string
+  /** Key-set fetching and caching. Defaults as listed in {@link JwksOptions}. */
+  jwks?: JwksOptions
+  /** The verified-token cache; `false` turns it off. Default `{ maxEntries: 10000 }`. */
+  tokenCache?: boolean | TokenCacheOptions
+  /** Confirm each session with Hanko (cached). Needs `jwksHost`. Default `false`. */
+  validateSession?: boolean | ValidateSessionOptions
+  /** Allow `http:` for hosts other than localhost / 127.0.0.0/8 / [::1]. Default `false`. */
+  allowInsecureHttp?: boolean
+}
+
+/** The request shape the middleware reads (Express's `Request` fits it). */
+export interface HankoAuthRequest {
+  method?: string
+  headers: IncomingHttpHeaders
+  cookies?: Record<string, string | undefined>
+  [key: string]: any
+}
+
+/** The response shape the middleware touches: it only sets `WWW-Authenticate` on a 401. */
+export interface HankoAuthResponse {
+  headersSent: boolean
+  setHeader(name: string, value: string): unknown
+}
+
+export interface HankoAuthOptions extends VerifierOptions {
+  /** Cookie read when there is no Bearer header. Default `'hanko'`. */
+  cookieName?: string
+  /** `false`: a request without a token passes with the claims unset; a bad token still fails. Default `true`. */
+  credentialsRequired?: boolean
+  /** Where the claims go on `req`; a dotted path like `'user.jwt'` works. Default `'auth'`. */
+  requestProperty?: string
+  /** Replaces the built-in extraction. Default: `Authorization: Bearer`, then the cookie. */
+  getToken?: (req: HankoAuthRequest) => string | null | undefined | Promise<string | null | undefined>
+  /** Return `true` to refuse a verified token with `revoked_token`. Default none. */
+  isRevoked?: (req: HankoAuthRequest, token: { header: Record<string, unknown>; payload: HankoClaims }) => boolean | Promise<boolean>
+}
+
+/** An Express-compatible middleware function. */
+export type HankoAuthMiddleware = (req: HankoAuthRequest, res: HankoAuthResponse, next: (err?: unknown) => void) => void
+
+export interface VerifierStats {
+  jwksFetches: number
+  jwksFailures: number
+  /** When the last fetch started (ms since the epoch), or `null`. */
+  lastFetchAt: number | null
+  /** `'none'` before the first fetch, `'ok'`, or the error code of the last failed fetch. */
+  lastFetchStatus: string
+  keys: number
+  kids: string[]
+  /** Keys are past their fresh age and the last refresh failed or is running. */
+  servingStale: boolean
+  /** An unknown `kid` would not trigger a fetch right now. */
+  coolingDown: boolean
+  tokenCacheHits: number
+  tokenCacheMisses: number
+  sessionChecks: number
+  sessionCacheHits: number
+}
+
+export declare class Verifier {
+  constructor(options?: VerifierOptions)
+  /** Verifies a token, fetching the key set when it must. */
+  verify<C extends object = HankoClaims>(token: string): Promise<C>
+  /** Verifies with cached keys only; throws `ERR_JWKS_NOT_LOADED` before the first load. */
+  verifySync<C extends object = HankoClaims>(token: string): C
+  /** Loads the key set now; rejects when it cannot be had (fail fast at startup). */
+  ready(): Promise<void>
+  /** Forces a refetch of the key set (shared with any fetch in flight). */
+  reload(): Promise<void>
+  stats(): VerifierStats
+}
+
+export type JwtErrorCode =
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+  | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+  | 'ERR_JWS_INVALID'
+  | 'ERR_JWT_INVALID'
+  | 'ERR_JOSE_ALG_NOT_ALLOWED'
+  | 'ERR_JWKS_NO_MATCHING_KEY'
+  | 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
+  | 'ERR_SESSION_INVALID'
+
+export type JwksErrorCode =
+  | 'ERR_JWKS_TIMEOUT'
+  | 'ERR_JWKS_UNAVAILABLE'
+  | 'ERR_JWKS_INVALID'
+  | 'ERR_JWKS_NOT_LOADED'
+  | 'ERR_SESSION_UNAVAILABLE'
+
+export type UnauthorizedErrorCode =
+  | 'credentials_required'
+  | 'credentials_bad_scheme'
+  | 'credentials_bad_format'
+  | 'invalid_token'
+  | 'revoked_token'
+
+/** A token problem. */
+export declare class JwtError extends Error {
+  readonly code: JwtErrorCode
+  /** The claim that failed, for `ERR_JWT_CLAIM_VALIDATION_FAILED` and `ERR_JWT_EXPIRED`. */
+  readonly claim?: string
+  /** `'check_failed'`, `'missing'` or `'invalid'`. */
+  readonly reason?: 'check_failed' | 'missing' | 'invalid'
+}
+
+/** The key set (or Hanko's session service) cannot be had: answer 503. */
+export declare class JwksError extends Error {
+  readonly code: JwksErrorCode
+  readonly status: 503
+  readonly statusCode: 503
+}
+
+/** What the middleware passes to `next(err)` for a token problem (express-jwt's shape). */
+export declare class UnauthorizedError extends Error {
+  readonly name: 'UnauthorizedError'
+  readonly code: UnauthorizedErrorCode
+  readonly status: 401
+  readonly statusCode: 401
+  readonly inner: JwtError
+  readonly cause: JwtError
+}
+
+/** Express middleware protecting the routes after it. */
+export declare function hankoAuth(jwksHost?: string, options?: HankoAuthOptions): HankoAuthMiddleware
+export declare function hankoAuth(options: HankoAuthOptions): HankoAuthMiddleware
+
+export declare function createVerifier(options?: VerifierOptions): Verifier
+
+/** Verifies with a process-wide verifier (from `HANKO_API_URL` unless `options` say otherwise). */
+export declare function verify<C extends object = HankoClaims>(token: string, options?: VerifierOptions): Promise<C>
