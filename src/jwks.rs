@@ -235,6 +235,7 @@ impl KeyCache {
               (self.log)("unknown kid during cooldown: not refetching");
               return Lookup::Failed(no_key);
             }
+            (self.log)("unknown kid: refetching the key set");
             if may_wait {
               return Lookup::NeedFetch;
             }
