@@ -149,6 +149,8 @@ export interface VerifierStats {
   coolingDown: boolean
   tokenCacheHits: number
   tokenCacheMisses: number
+  /** Tokens in the verified-token cache now. */
+  tokenCacheSize: number
   sessionChecks: number
   sessionCacheHits: number
 }

@@ -255,8 +255,24 @@ function checkToken(token) {
 const kTryVerify = Symbol('tryVerify')
 const kVerifyAsync = Symbol('verifyAsync')
 
+/** Freezes the claims (and nested objects) so a cached object can be shared by every request. */
+function deepFreeze(value) {
+  for (const key of Object.keys(value)) {
+    const inner = value[key]
+    if (inner !== null && typeof inner === 'object') deepFreeze(inner)
+  }
+  return Object.freeze(value)
+}
+
 class Verifier {
   #native
+  /** token → { claims, expiresAt (ms), epoch }; insertion order is eviction order. */
+  #tokens = null
+  #maxEntries = 0
+  #toleranceMs = 0
+  #maxAgeMs = undefined
+  #hits = 0
+  #misses = 0
 
   constructor(options) {
     const resolved = resolveVerifierOptions(options)
@@ -266,32 +282,83 @@ class Verifier {
       // The native side re-checks the URL rule; its message names the option.
       throw new TypeError(err.message)
     }
+    if (resolved.tokenCache !== null) {
+      this.#tokens = new Map()
+      this.#maxEntries = resolved.tokenCache.maxEntries
+    }
+    this.#toleranceMs = resolved.native.clockTolerance * 1000
+    if (resolved.native.maxTokenAge !== undefined) this.#maxAgeMs = resolved.native.maxTokenAge * 1000
   }
 
-  /** Verification outcome with the keys at hand (sync); `null` when the key set must be fetched first. */
+  /** A cache hit: no signature check, no JSON parse, no allocation. */
+  #hit(token) {
+    const entry = this.#tokens.get(token)
+    if (entry === undefined) return undefined
+    if (Date.now() < entry.expiresAt && entry.epoch === this.#native.keyEpoch()) {
+      this.#hits++
+      return entry.claims
+    }
+    this.#tokens.delete(token)
+    return undefined
+  }
+
+  /** Turns a native outcome into claims (remembered when the cache is on) or an error object. */
+  #settle(token, outcome, epoch) {
+    if (typeof outcome !== 'string') return toError(outcome)
+    const claims = JSON.parse(outcome)
+    if (this.#tokens === null) return claims
+    this.#misses++
+    deepFreeze(claims)
+    // An entry never outlives the token: exp (plus tolerance), and iat + maxTokenAge when set.
+    let expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 + this.#toleranceMs : -Infinity
+    if (this.#maxAgeMs !== undefined) expiresAt = Math.min(expiresAt, claims.iat * 1000 + this.#maxAgeMs + this.#toleranceMs)
+    if (expiresAt > Date.now()) {
+      if (this.#tokens.size >= this.#maxEntries) this.#tokens.delete(this.#tokens.keys().next().value)
+      this.#tokens.set(token, { claims, expiresAt, epoch })
+    }
+    return claims
+  }
+
+  /** Claims, or an error object, with what is cached (sync); `null` when the key set must be fetched. */
   [kTryVerify](token) {
-    return this.#native.tryVerify(token)
+    if (this.#tokens !== null) {
+      const claims = this.#hit(token)
+      if (claims !== undefined) return claims
+    }
+    // Read before verifying: if a key leaves meanwhile, the entry is born stale.
+    const epoch = this.#tokens === null ? 0 : this.#native.keyEpoch()
+    const outcome = this.#native.tryVerify(token)
+    return outcome === null ? null : this.#settle(token, outcome, epoch)
   }
 
-  /** Verification outcome, fetching the key set first (a Promise). */
+  /** Claims or an error object, fetching the key set first (a Promise). */
   [kVerifyAsync](token) {
-    return this.#native.verify(token)
+    const epoch = this.#native.keyEpoch()
+    return this.#native.verify(token).then((outcome) => this.#settle(token, outcome, epoch))
   }
 
   /** Verifies, fetching the key set when it must. */
   async verify(token) {
     const bad = checkToken(token)
     if (bad) throw bad
-    let outcome = this.#native.tryVerify(token)
-    if (outcome === null) outcome = await this.#native.verify(token)
-    return settle(outcome)
+    let result = this[kTryVerify](token)
+    if (result === null) result = await this[kVerifyAsync](token)
+    if (result instanceof Error) throw result
+    return result
   }
 
   /** Verifies with cached keys only; throws ERR_JWKS_NOT_LOADED before the first load. */
   verifySync(token) {
     const bad = checkToken(token)
     if (bad) throw bad
-    return settle(this.#native.verifySync(token))
+    if (this.#tokens !== null) {
+      const claims = this.#hit(token)
+      if (claims !== undefined) return claims
+    }
+    const epoch = this.#tokens === null ? 0 : this.#native.keyEpoch()
+    const result = this.#settle(token, this.#native.verifySync(token), epoch)
+    if (result instanceof Error) throw result
+    return result
   }
 
   /** Loads the key set now; rejects when it cannot be had (fail fast at startup). */
@@ -317,17 +384,13 @@ class Verifier {
       kids: s.kids,
       servingStale: s.servingStale,
       coolingDown: s.coolingDown,
-      tokenCacheHits: 0,
-      tokenCacheMisses: 0,
+      tokenCacheHits: this.#hits,
+      tokenCacheMisses: this.#misses,
+      tokenCacheSize: this.#tokens === null ? 0 : this.#tokens.size,
       sessionChecks: 0,
       sessionCacheHits: 0,
     }
   }
-}
-
-function settle(outcome) {
-  if (typeof outcome === 'string') return JSON.parse(outcome)
-  throw toError(outcome)
 }
 
 function createVerifier(options) {
@@ -525,12 +588,11 @@ function hankoAuth(first, second) {
       else decide(revoked)
     }
 
-    const settleOutcome = (outcome, token) => {
-      if (typeof outcome === 'string') return accept(JSON.parse(outcome), token)
-      const err = toError(outcome)
-      if (err instanceof JwksError) return next(err)
-      const code = err.code === 'ERR_SESSION_INVALID' ? 'revoked_token' : 'invalid_token'
-      fail(new UnauthorizedError(code, err))
+    const settleResult = (result, token) => {
+      if (!(result instanceof Error)) return accept(result, token)
+      if (result instanceof JwksError) return next(result)
+      const code = result.code === 'ERR_SESSION_INVALID' ? 'revoked_token' : 'invalid_token'
+      fail(new UnauthorizedError(code, result))
     }
 
     const withToken = (token) => {
@@ -542,10 +604,10 @@ function hankoAuth(first, second) {
       if (typeof token !== 'string') {
         return fail(new UnauthorizedError('invalid_token', new JwtError('getToken must return a string', 'ERR_JWS_INVALID')))
       }
-      // The hot path: with the key cached this is synchronous (no Promise, no thread hop).
-      const outcome = verifier[kTryVerify](token)
-      if (outcome !== null) return settleOutcome(outcome, token)
-      verifier[kVerifyAsync](token).then((late) => settleOutcome(late, token), next)
+      // The hot path: a cached token, or a cached key, answers synchronously (no Promise, no thread hop).
+      const result = verifier[kTryVerify](token)
+      if (result !== null) return settleResult(result, token)
+      verifier[kVerifyAsync](token).then((late) => settleResult(late, token), next)
     }
 
     if (getToken === undefined) return withToken(extractToken(req, cookieName))
