@@ -22,6 +22,10 @@ export declare class NativeVerifier {
   /** Refetches the key set (joining a fetch in flight); resolves to a failure or `null`. */
   reload(): Promise<Failure | null>
   stats(): NativeStats
+  /** The cached session answer: 1 live, -1 ended, 0 unknown (ask with `confirmSession`). */
+  sessionStatus(sessionId: string): number
+  /** Asks Hanko about a session (one request in flight per session); resolves to a failure or `null`. */
+  confirmSession(sessionId: string, token: string, expMs?: number | undefined | null): Promise<Failure | null>
   /** Bumped whenever a key leaves the key set; token caches compare it on every hit. */
   keyEpoch(): number
 }
@@ -61,6 +65,11 @@ export interface NativeOptions {
   maxStale: number
   maxBytes: number
   headers: Record<string, string>
+  /** `<jwksHost>/sessions/validate` when `validateSession` is on. */
+  sessionUrl?: string
+  /** Milliseconds. */
+  sessionTtl: number
+  sessionMaxEntries: number
 }
 
 export interface NativeStats {
@@ -73,4 +82,6 @@ export interface NativeStats {
   servingStale: boolean
   coolingDown: boolean
   keyEpoch: number
+  sessionChecks: number
+  sessionCacheHits: number
 }

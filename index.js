@@ -195,6 +195,26 @@ function resolveJwks(jwks) {
   return out
 }
 
+function resolveValidateSession(options) {
+  const value = options.validateSession
+  if (value === undefined || value === false) return null
+  if (value !== true && !isPlainObject(value)) throw new TypeError('validateSession must be true, false or { ttl, maxEntries, failOpen }')
+  const settings = value === true ? {} : value
+  checkKeys(settings, new Set(['ttl', 'maxEntries', 'failOpen']), 'validateSession')
+  const host = options.jwksHost ?? (options.jwksUri === undefined ? process.env.HANKO_API_URL : undefined)
+  if (typeof host !== 'string' || host.length === 0) {
+    throw new TypeError('validateSession needs jwksHost (the Hanko API URL): jwksUri alone does not say where Hanko is')
+  }
+  const base = new URL(host)
+  if (!base.pathname.endsWith('/')) base.pathname += '/'
+  return {
+    url: new URL('sessions/validate', base).href,
+    ttl: settings.ttl === undefined ? 30_000 : integer(settings.ttl, 'validateSession.ttl', 1),
+    maxEntries: settings.maxEntries === undefined ? 10_000 : integer(settings.maxEntries, 'validateSession.maxEntries', 1, 10_000_000),
+    failOpen: boolean(settings.failOpen, 'validateSession.failOpen', false),
+  }
+}
+
 function resolveTokenCache(value) {
   if (value === undefined || value === true) return { maxEntries: 10_000 }
   if (value === false) return null
@@ -237,10 +257,12 @@ function resolveVerifierOptions(options = {}, allowed = VERIFIER_OPTIONS, where 
     typ: optionalString(options.typ, 'typ'),
     ...jwks,
   }
-  if (options.validateSession !== undefined && options.validateSession !== false) {
-    throw new TypeError('validateSession is not available in this version')
-  }
-  return { native, tokenCache: resolveTokenCache(options.tokenCache) }
+  const session = resolveValidateSession(options)
+  if (session !== null && !native.requiredClaims.includes('session_id')) native.requiredClaims.push('session_id')
+  native.sessionUrl = session?.url
+  native.sessionTtl = session?.ttl ?? 0
+  native.sessionMaxEntries = session?.maxEntries ?? 0
+  return { native, tokenCache: resolveTokenCache(options.tokenCache), session }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -273,6 +295,9 @@ class Verifier {
   #maxAgeMs = undefined
   #hits = 0
   #misses = 0
+  #sessions = false
+  #failOpen = false
+  #failedOpen = 0
 
   constructor(options) {
     const resolved = resolveVerifierOptions(options)
@@ -288,6 +313,32 @@ class Verifier {
     }
     this.#toleranceMs = resolved.native.clockTolerance * 1000
     if (resolved.native.maxTokenAge !== undefined) this.#maxAgeMs = resolved.native.maxTokenAge * 1000
+    if (resolved.session !== null) {
+      this.#sessions = true
+      this.#failOpen = resolved.session.failOpen
+    }
+  }
+
+  /** The session step (validateSession): claims, an error, or a Promise of either. */
+  #confirmSession(token, claims) {
+    const sessionId = claims.session_id
+    if (typeof sessionId !== 'string') {
+      return new JwtError('"session_id" claim must be a string', 'ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'session_id', reason: 'invalid' })
+    }
+    const status = this.#native.sessionStatus(sessionId)
+    if (status === 1) return claims
+    if (status === -1) return new JwtError('the session has ended (logged out, revoked or expired at Hanko)', 'ERR_SESSION_INVALID')
+    const expMs = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined
+    return this.#native.confirmSession(sessionId, token, expMs).then((failure) => this.#sessionOutcome(failure, claims))
+  }
+
+  #sessionOutcome(failure, claims) {
+    if (failure === null) return claims
+    if (failure.code === 'ERR_SESSION_UNAVAILABLE' && this.#failOpen) {
+      this.#failedOpen++
+      return claims
+    }
+    return toError(failure)
   }
 
   /** A cache hit: no signature check, no JSON parse, no allocation. */
@@ -319,8 +370,8 @@ class Verifier {
     return claims
   }
 
-  /** Claims, or an error object, with what is cached (sync); `null` when the key set must be fetched. */
-  [kTryVerify](token) {
+  /** Local verification with what is cached (sync): claims, an error, or `null` to fetch keys first. */
+  #local(token) {
     if (this.#tokens !== null) {
       const claims = this.#hit(token)
       if (claims !== undefined) return claims
@@ -331,18 +382,28 @@ class Verifier {
     return outcome === null ? null : this.#settle(token, outcome, epoch)
   }
 
+  /** Claims or an error (sync), a Promise of one (a session check), or `null` to fetch keys first. */
+  [kTryVerify](token) {
+    const local = this.#local(token)
+    if (!this.#sessions || local === null || local instanceof Error) return local
+    return this.#confirmSession(token, local)
+  }
+
   /** Claims or an error object, fetching the key set first (a Promise). */
   [kVerifyAsync](token) {
     const epoch = this.#native.keyEpoch()
-    return this.#native.verify(token).then((outcome) => this.#settle(token, outcome, epoch))
+    const local = this.#native.verify(token).then((outcome) => this.#settle(token, outcome, epoch))
+    if (!this.#sessions) return local
+    return local.then((result) => (result instanceof Error ? result : this.#confirmSession(token, result)))
   }
 
-  /** Verifies, fetching the key set when it must. */
+  /** Verifies, fetching the key set (and confirming the session) when it must. */
   async verify(token) {
     const bad = checkToken(token)
     if (bad) throw bad
     let result = this[kTryVerify](token)
     if (result === null) result = await this[kVerifyAsync](token)
+    else if (result instanceof Promise) result = await result
     if (result instanceof Error) throw result
     return result
   }
@@ -353,10 +414,27 @@ class Verifier {
     if (bad) throw bad
     if (this.#tokens !== null) {
       const claims = this.#hit(token)
-      if (claims !== undefined) return claims
+      if (claims !== undefined) return this.#sessions ? this.#throwIfError(this.#sessionSync(token, claims)) : claims
     }
     const epoch = this.#tokens === null ? 0 : this.#native.keyEpoch()
-    const result = this.#settle(token, this.#native.verifySync(token), epoch)
+    let result = this.#settle(token, this.#native.verifySync(token), epoch)
+    if (this.#sessions && !(result instanceof Error)) result = this.#sessionSync(token, result)
+    if (result instanceof Error) throw result
+    return result
+  }
+
+  /** verifySync cannot wait for Hanko: an unknown session starts a check and fails (or fails open). */
+  #sessionSync(token, claims) {
+    const result = this.#confirmSession(token, claims)
+    if (!(result instanceof Promise)) return result
+    result.catch(() => {})
+    return this.#sessionOutcome(
+      { code: 'ERR_SESSION_UNAVAILABLE', message: 'the session is not confirmed yet; verifySync cannot wait for Hanko (use verify)', unavailable: true },
+      claims,
+    )
+  }
+
+  #throwIfError(result) {
     if (result instanceof Error) throw result
     return result
   }
@@ -387,8 +465,9 @@ class Verifier {
       tokenCacheHits: this.#hits,
       tokenCacheMisses: this.#misses,
       tokenCacheSize: this.#tokens === null ? 0 : this.#tokens.size,
-      sessionChecks: 0,
-      sessionCacheHits: 0,
+      sessionChecks: s.sessionChecks,
+      sessionCacheHits: s.sessionCacheHits,
+      sessionFailOpen: this.#failedOpen,
     }
   }
 }
@@ -606,8 +685,9 @@ function hankoAuth(first, second) {
       }
       // The hot path: a cached token, or a cached key, answers synchronously (no Promise, no thread hop).
       const result = verifier[kTryVerify](token)
-      if (result !== null) return settleResult(result, token)
-      verifier[kVerifyAsync](token).then((late) => settleResult(late, token), next)
+      if (result === null) verifier[kVerifyAsync](token).then((late) => settleResult(late, token), next)
+      else if (result instanceof Promise) result.then((late) => settleResult(late, token), next)
+      else settleResult(result, token)
     }
 
     if (getToken === undefined) return withToken(extractToken(req, cookieName))

@@ -6,11 +6,13 @@ use crate::error::{Error, Kind};
 use crate::fetch::{parse_url, HttpClient, HttpFetch, HttpSettings};
 use crate::jwks::{self, CacheSettings, KeyCache};
 use crate::jws::supported_algorithm;
+use crate::session::{Answer, Cached, SessionChecker, SessionSettings};
 use crate::verify::{Attempt, TokenRules, Verified, Verifier};
 use napi::bindgen_prelude::{Either, Env, Object, ToNapiValue};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,6 +42,11 @@ pub struct NativeOptions {
   pub max_stale: f64,
   pub max_bytes: f64,
   pub headers: HashMap<String, String>,
+  /// `<jwksHost>/sessions/validate` when `validateSession` is on.
+  pub session_url: Option<String>,
+  /// Milliseconds.
+  pub session_ttl: f64,
+  pub session_max_entries: f64,
 }
 
 /// A failed verification, as data; `index.js` turns it into a `JwtError` or `JwksError`.
@@ -64,6 +71,8 @@ pub struct NativeStats {
   pub serving_stale: bool,
   pub cooling_down: bool,
   pub key_epoch: f64,
+  pub session_checks: f64,
+  pub session_cache_hits: f64,
 }
 
 fn failure(err: Error) -> Failure {
@@ -97,11 +106,18 @@ fn outcome(result: crate::error::Result<Verified>) -> Outcome {
 
 fn ms(value: f64) -> u64 {
   // index.js has range-checked every value; this only guards against NaN and negatives.
-  if value.is_finite() && value > 0.0 { value as u64 } else { 0 }
+  if value.is_finite() && value > 0.0 {
+    value as u64
+  } else {
+    0
+  }
 }
 
 fn debug_enabled() -> bool {
-  std::env::var("NODE_DEBUG").is_ok_and(|v| v.split([',', ' ']).any(|s| s.eq_ignore_ascii_case("hanko-auth") || s == "*"))
+  std::env::var("NODE_DEBUG").is_ok_and(|v| {
+    v.split([',', ' '])
+      .any(|s| s.eq_ignore_ascii_case("hanko-auth") || s == "*")
+  })
 }
 
 fn debug_log(message: &str) {
@@ -129,6 +145,7 @@ where
 #[napi]
 pub struct NativeVerifier {
   inner: Arc<Verifier>,
+  session: Option<Arc<SessionChecker>>,
 }
 
 #[napi]
@@ -136,11 +153,19 @@ impl NativeVerifier {
   #[napi(constructor)]
   pub fn new(options: NativeOptions) -> napi::Result<Self> {
     let invalid = |message: String| napi::Error::new(napi::Status::InvalidArg, message);
-    let url = parse_url(&options.jwks_uri, &options.jwks_uri_source, options.allow_insecure_http).map_err(invalid)?;
+    let url = parse_url(
+      &options.jwks_uri,
+      &options.jwks_uri_source,
+      options.allow_insecure_http,
+    )
+    .map_err(invalid)?;
     let algorithms = options
       .algorithms
       .iter()
-      .map(|name| supported_algorithm(name).ok_or_else(|| invalid(format!("algorithms: {name:?} is not supported"))))
+      .map(|name| {
+        supported_algorithm(name)
+          .ok_or_else(|| invalid(format!("algorithms: {name:?} is not supported")))
+      })
       .collect::<napi::Result<Vec<_>>>()?;
     let settings = CacheSettings {
       cache_max_age: ms(options.cache_max_age),
@@ -153,7 +178,10 @@ impl NativeVerifier {
     };
     let mut headers: Vec<(String, String)> = options.headers.into_iter().collect();
     headers.sort();
-    let cache_key = format!("{url}|{settings:?}|{headers:?}|{}", options.allow_insecure_http);
+    let cache_key = format!(
+      "{url}|{settings:?}|{headers:?}|{}",
+      options.allow_insecure_http
+    );
     let keys = jwks::shared(cache_key, || {
       let http = HttpSettings {
         timeout: Duration::from_millis(settings.timeout),
@@ -162,9 +190,17 @@ impl NativeVerifier {
         allow_insecure_http: options.allow_insecure_http,
       };
       let client = HttpClient::new(&http)?;
-      let source = Box::new(HttpFetch { client, url: url.clone() });
+      let source = Box::new(HttpFetch {
+        client,
+        url: url.clone(),
+      });
       let log: fn(&str) = if debug_enabled() { debug_log } else { |_| {} };
-      Ok(KeyCache::with_log(settings.clone(), clock::system(), source, log))
+      Ok(KeyCache::with_log(
+        settings.clone(),
+        clock::system(),
+        source,
+        log,
+      ))
     })
     .map_err(invalid)?;
     let rules = TokenRules {
@@ -179,7 +215,33 @@ impl NativeVerifier {
       },
       typ: options.typ,
     };
-    Ok(NativeVerifier { inner: Arc::new(Verifier::new(rules, keys, clock::system())) })
+    let session = match &options.session_url {
+      None => None,
+      Some(url) => {
+        let url = parse_url(url, "jwksHost", options.allow_insecure_http).map_err(invalid)?;
+        let http = HttpSettings {
+          timeout: Duration::from_millis(settings.timeout),
+          max_bytes: settings.max_bytes,
+          headers: vec![],
+          allow_insecure_http: options.allow_insecure_http,
+        };
+        let client = HttpClient::new(&http).map_err(invalid)?;
+        let session_settings = SessionSettings {
+          ttl: ms(options.session_ttl),
+          max_entries: (ms(options.session_max_entries) as usize).max(1),
+        };
+        Some(Arc::new(SessionChecker::new(
+          client,
+          url,
+          session_settings,
+          clock::system(),
+        )))
+      }
+    };
+    Ok(NativeVerifier {
+      inner: Arc::new(Verifier::new(rules, keys, clock::system())),
+      session,
+    })
   }
 
   /// Verifies with the keys already cached; never waits (a needed fetch starts in the background).
@@ -204,21 +266,33 @@ impl NativeVerifier {
   #[napi(ts_return_type = "Promise<string | Failure>")]
   pub fn verify<'env>(&self, env: &'env Env, token: String) -> napi::Result<Object<'env>> {
     let verifier = self.inner.clone();
-    promise(env, async move { outcome(verifier.verify(&token).await) }, || Either::B(internal_failure("verify")))
+    promise(
+      env,
+      async move { outcome(verifier.verify(&token).await) },
+      || Either::B(internal_failure("verify")),
+    )
   }
 
   /// Loads the key set unless usable keys are cached; resolves to a failure or `null`.
   #[napi(ts_return_type = "Promise<Failure | null>")]
   pub fn ready<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
     let keys = self.inner.keys.clone();
-    promise(env, async move { keys.ensure_loaded().await.err().map(failure) }, || Some(internal_failure("ready")))
+    promise(
+      env,
+      async move { keys.ensure_loaded().await.err().map(failure) },
+      || Some(internal_failure("ready")),
+    )
   }
 
   /// Refetches the key set (joining a fetch in flight); resolves to a failure or `null`.
   #[napi(ts_return_type = "Promise<Failure | null>")]
   pub fn reload<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
     let keys = self.inner.keys.clone();
-    promise(env, async move { keys.reload().await.err().map(failure) }, || Some(internal_failure("reload")))
+    promise(
+      env,
+      async move { keys.reload().await.err().map(failure) },
+      || Some(internal_failure("reload")),
+    )
   }
 
   #[napi(catch_unwind)]
@@ -234,7 +308,53 @@ impl NativeVerifier {
       serving_stale: stats.serving_stale,
       cooling_down: stats.cooling_down,
       key_epoch: self.inner.keys.epoch() as f64,
+      session_checks: self
+        .session
+        .as_ref()
+        .map_or(0.0, |s| s.checks.load(Ordering::Relaxed) as f64),
+      session_cache_hits: self
+        .session
+        .as_ref()
+        .map_or(0.0, |s| s.cache_hits.load(Ordering::Relaxed) as f64),
     }
+  }
+
+  /// The cached session answer: 1 live, -1 ended, 0 unknown (ask with `confirmSession`).
+  #[napi(catch_unwind)]
+  pub fn session_status(&self, session_id: String) -> i32 {
+    match self.session.as_ref().map(|s| s.cached(&session_id)) {
+      Some(Cached::Live) => 1,
+      Some(Cached::Dead) => -1,
+      _ => 0,
+    }
+  }
+
+  /// Asks Hanko about a session (one request in flight per session); resolves to a failure or `null`.
+  #[napi(ts_return_type = "Promise<Failure | null>")]
+  pub fn confirm_session<'env>(
+    &self,
+    env: &'env Env,
+    session_id: String,
+    token: String,
+    exp_ms: Option<f64>,
+  ) -> napi::Result<Object<'env>> {
+    let Some(session) = self.session.clone() else {
+      return promise(env, async { None::<Failure> }, || None);
+    };
+    promise(
+      env,
+      async move {
+        match session.confirm(&session_id, &token, exp_ms.map(ms)).await {
+          Ok(Answer::Live) => None,
+          Ok(Answer::Dead) => Some(failure(Error::new(
+            crate::error::Code::SessionInvalid,
+            "the session has ended (logged out, revoked or expired at Hanko)",
+          ))),
+          Err(err) => Some(failure(err)),
+        }
+      },
+      || Some(internal_failure("confirmSession")),
+    )
   }
 
   /// Bumped whenever a key leaves the key set; token caches compare it on every hit.

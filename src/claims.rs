@@ -48,17 +48,32 @@ fn numeric_date(claims: &Map<String, Value>, claim: &'static str) -> Result<Opti
     None => Ok(None),
     Some(Value::Number(n)) => match n.as_f64() {
       Some(v) if v.is_finite() => Ok(Some(v)),
-      _ => Err(failed(claim, reason::INVALID, format!("\"{claim}\" claim must be a finite number"))),
+      _ => Err(failed(
+        claim,
+        reason::INVALID,
+        format!("\"{claim}\" claim must be a finite number"),
+      )),
     },
-    Some(_) => Err(failed(claim, reason::INVALID, format!("\"{claim}\" claim must be a number"))),
+    Some(_) => Err(failed(
+      claim,
+      reason::INVALID,
+      format!("\"{claim}\" claim must be a number"),
+    )),
   }
 }
 
-fn string_claim<'a>(claims: &'a Map<String, Value>, claim: &'static str) -> Result<Option<&'a str>> {
+fn string_claim<'a>(
+  claims: &'a Map<String, Value>,
+  claim: &'static str,
+) -> Result<Option<&'a str>> {
   match claims.get(claim) {
     None => Ok(None),
     Some(Value::String(s)) => Ok(Some(s)),
-    Some(_) => Err(failed(claim, reason::INVALID, format!("\"{claim}\" claim must be a string"))),
+    Some(_) => Err(failed(
+      claim,
+      reason::INVALID,
+      format!("\"{claim}\" claim must be a string"),
+    )),
   }
 }
 
@@ -69,23 +84,40 @@ impl ClaimRules {
     let exp = numeric_date(claims, "exp")?;
     if let Some(exp) = exp {
       if now >= exp + tolerance {
-        return Err(Error::claim(Code::JwtExpired, "exp", reason::CHECK_FAILED, "the token has expired (\"exp\")"));
+        return Err(Error::claim(
+          Code::JwtExpired,
+          "exp",
+          reason::CHECK_FAILED,
+          "the token has expired (\"exp\")",
+        ));
       }
     }
     if let Some(nbf) = numeric_date(claims, "nbf")? {
       if nbf > now + tolerance {
-        return Err(failed("nbf", reason::CHECK_FAILED, "the token is not valid yet (\"nbf\")".into()));
+        return Err(failed(
+          "nbf",
+          reason::CHECK_FAILED,
+          "the token is not valid yet (\"nbf\")".into(),
+        ));
       }
     }
     let iat = numeric_date(claims, "iat")?;
     if let Some(iat) = iat {
       if iat > now + tolerance {
-        return Err(failed("iat", reason::CHECK_FAILED, "the token was issued in the future (\"iat\")".into()));
+        return Err(failed(
+          "iat",
+          reason::CHECK_FAILED,
+          "the token was issued in the future (\"iat\")".into(),
+        ));
       }
     }
     if let Some(max_age) = self.max_token_age {
       let Some(iat) = iat else {
-        return Err(failed("iat", reason::MISSING, "\"iat\" claim is needed to check maxTokenAge".into()));
+        return Err(failed(
+          "iat",
+          reason::MISSING,
+          "\"iat\" claim is needed to check maxTokenAge".into(),
+        ));
       };
       if now - iat > max_age + tolerance {
         return Err(Error::claim(
@@ -105,38 +137,76 @@ impl ClaimRules {
         .iter()
         .map(Value::as_str)
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| failed("aud", reason::INVALID, "\"aud\" claim must be a string or an array of strings".into()))?,
-      Some(_) => return Err(failed("aud", reason::INVALID, "\"aud\" claim must be a string or an array of strings".into())),
+        .ok_or_else(|| {
+          failed(
+            "aud",
+            reason::INVALID,
+            "\"aud\" claim must be a string or an array of strings".into(),
+          )
+        })?,
+      Some(_) => {
+        return Err(failed(
+          "aud",
+          reason::INVALID,
+          "\"aud\" claim must be a string or an array of strings".into(),
+        ))
+      }
     };
     if !self.audience.is_empty() {
       if aud.is_none() {
-        return Err(failed("aud", reason::MISSING, "\"aud\" claim is missing".into()));
+        return Err(failed(
+          "aud",
+          reason::MISSING,
+          "\"aud\" claim is missing".into(),
+        ));
       }
-      if !aud_values.iter().any(|a| self.audience.iter().any(|want| want == a)) {
-        return Err(failed("aud", reason::CHECK_FAILED, "unexpected \"aud\" claim value".into()));
+      if !aud_values
+        .iter()
+        .any(|a| self.audience.iter().any(|want| want == a))
+      {
+        return Err(failed(
+          "aud",
+          reason::CHECK_FAILED,
+          "unexpected \"aud\" claim value".into(),
+        ));
       }
     }
 
     let iss = string_claim(claims, "iss")?;
     if !self.issuer.is_empty() {
-      let iss = iss.ok_or_else(|| failed("iss", reason::MISSING, "\"iss\" claim is missing".into()))?;
+      let iss =
+        iss.ok_or_else(|| failed("iss", reason::MISSING, "\"iss\" claim is missing".into()))?;
       if !self.issuer.iter().any(|want| want == iss) {
-        return Err(failed("iss", reason::CHECK_FAILED, "unexpected \"iss\" claim value".into()));
+        return Err(failed(
+          "iss",
+          reason::CHECK_FAILED,
+          "unexpected \"iss\" claim value".into(),
+        ));
       }
     }
 
     let sub = string_claim(claims, "sub")?;
     if let Some(want) = &self.subject {
-      let sub = sub.ok_or_else(|| failed("sub", reason::MISSING, "\"sub\" claim is missing".into()))?;
+      let sub =
+        sub.ok_or_else(|| failed("sub", reason::MISSING, "\"sub\" claim is missing".into()))?;
       if sub != want {
-        return Err(failed("sub", reason::CHECK_FAILED, "unexpected \"sub\" claim value".into()));
+        return Err(failed(
+          "sub",
+          reason::CHECK_FAILED,
+          "unexpected \"sub\" claim value".into(),
+        ));
       }
     }
 
     for name in &self.required_claims {
       if !claims.contains_key(name.as_str()) {
         let message = format!("\"{}\" claim is missing", crate::jws::truncate(name));
-        return Err(Error::claim(Code::JwtClaimValidationFailed, name.clone(), reason::MISSING, message));
+        return Err(Error::claim(
+          Code::JwtClaimValidationFailed,
+          name.clone(),
+          reason::MISSING,
+          message,
+        ));
       }
     }
     Ok(Checked { exp })
@@ -167,7 +237,10 @@ mod tests {
     c.remove(field);
     c
   }
-  fn fail(rules: &ClaimRules, c: &Map<String, Value>) -> (&'static str, Option<String>, Option<&'static str>) {
+  fn fail(
+    rules: &ClaimRules,
+    c: &Map<String, Value>,
+  ) -> (&'static str, Option<String>, Option<&'static str>) {
     let e = rules.check(c, NOW).unwrap_err();
     (e.code.as_str(), e.claim.map(|c| c.into_owned()), e.reason)
   }
@@ -181,50 +254,126 @@ mod tests {
   #[test]
   fn exp_boundary_and_tolerance() {
     let rules = ClaimRules::default();
-    assert_eq!(fail(&rules, &with("exp", json!(NOW))), ("ERR_JWT_EXPIRED", Some("exp".into()), Some("check_failed")));
+    assert_eq!(
+      fail(&rules, &with("exp", json!(NOW))),
+      ("ERR_JWT_EXPIRED", Some("exp".into()), Some("check_failed"))
+    );
     assert!(rules.check(&with("exp", json!(NOW + 1.0)), NOW).is_ok());
-    let tolerant = ClaimRules { clock_tolerance: 5.0, ..Default::default() };
+    let tolerant = ClaimRules {
+      clock_tolerance: 5.0,
+      ..Default::default()
+    };
     assert!(tolerant.check(&with("exp", json!(NOW - 4.0)), NOW).is_ok());
-    assert_eq!(fail(&tolerant, &with("exp", json!(NOW - 5.0))).0, "ERR_JWT_EXPIRED");
-    assert_eq!(fail(&rules, &with("exp", json!("9999999999"))), ("ERR_JWT_CLAIM_VALIDATION_FAILED", Some("exp".into()), Some("invalid")));
+    assert_eq!(
+      fail(&tolerant, &with("exp", json!(NOW - 5.0))).0,
+      "ERR_JWT_EXPIRED"
+    );
+    assert_eq!(
+      fail(&rules, &with("exp", json!("9999999999"))),
+      (
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        Some("exp".into()),
+        Some("invalid")
+      )
+    );
   }
 
   #[test]
   fn nbf_and_iat() {
     let rules = ClaimRules::default();
-    assert_eq!(fail(&rules, &with("nbf", json!(NOW + 10.0))).1, Some("nbf".into()));
+    assert_eq!(
+      fail(&rules, &with("nbf", json!(NOW + 10.0))).1,
+      Some("nbf".into())
+    );
     assert!(rules.check(&with("nbf", json!(NOW)), NOW).is_ok());
-    assert_eq!(fail(&rules, &with("iat", json!(NOW + 10.0))), ("ERR_JWT_CLAIM_VALIDATION_FAILED", Some("iat".into()), Some("check_failed")));
+    assert_eq!(
+      fail(&rules, &with("iat", json!(NOW + 10.0))),
+      (
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        Some("iat".into()),
+        Some("check_failed")
+      )
+    );
     assert_eq!(fail(&rules, &with("iat", json!(null))).2, Some("invalid"));
-    let aged = ClaimRules { max_token_age: Some(30.0), ..Default::default() };
-    assert_eq!(fail(&aged, &claims(hanko())), ("ERR_JWT_EXPIRED", Some("iat".into()), Some("check_failed")));
+    let aged = ClaimRules {
+      max_token_age: Some(30.0),
+      ..Default::default()
+    };
+    assert_eq!(
+      fail(&aged, &claims(hanko())),
+      ("ERR_JWT_EXPIRED", Some("iat".into()), Some("check_failed"))
+    );
     assert_eq!(fail(&aged, &without("iat")).2, Some("missing"));
-    let fresh = ClaimRules { max_token_age: Some(120.0), ..Default::default() };
+    let fresh = ClaimRules {
+      max_token_age: Some(120.0),
+      ..Default::default()
+    };
     assert!(fresh.check(&claims(hanko()), NOW).is_ok());
   }
 
   #[test]
   fn audience_string_or_array() {
-    let rules = ClaimRules { audience: vec!["app.example".into(), "localhost".into()], ..Default::default() };
+    let rules = ClaimRules {
+      audience: vec!["app.example".into(), "localhost".into()],
+      ..Default::default()
+    };
     assert!(rules.check(&claims(hanko()), NOW).is_ok());
     assert!(rules.check(&with("aud", json!("app.example")), NOW).is_ok());
-    assert_eq!(fail(&rules, &with("aud", json!(["other"]))).2, Some("check_failed"));
+    assert_eq!(
+      fail(&rules, &with("aud", json!(["other"]))).2,
+      Some("check_failed")
+    );
     assert_eq!(fail(&rules, &with("aud", json!([1]))).2, Some("invalid"));
-    assert_eq!(fail(&rules, &with("aud", json!({"0":"localhost"}))).2, Some("invalid"));
-    assert_eq!(fail(&rules, &without("aud")), ("ERR_JWT_CLAIM_VALIDATION_FAILED", Some("aud".into()), Some("missing")));
+    assert_eq!(
+      fail(&rules, &with("aud", json!({"0":"localhost"}))).2,
+      Some("invalid")
+    );
+    assert_eq!(
+      fail(&rules, &without("aud")),
+      (
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        Some("aud".into()),
+        Some("missing")
+      )
+    );
   }
 
   #[test]
   fn issuer_subject_required() {
-    let rules = ClaimRules { issuer: vec!["https://hanko".into()], ..Default::default() };
+    let rules = ClaimRules {
+      issuer: vec!["https://hanko".into()],
+      ..Default::default()
+    };
     assert_eq!(fail(&rules, &claims(hanko())).2, Some("missing"));
-    assert_eq!(fail(&rules, &with("iss", json!("https://evil"))).2, Some("check_failed"));
-    assert_eq!(fail(&rules, &with("iss", json!(["https://hanko"]))).2, Some("invalid"));
-    let sub = ClaimRules { subject: Some("u2".into()), ..Default::default() };
+    assert_eq!(
+      fail(&rules, &with("iss", json!("https://evil"))).2,
+      Some("check_failed")
+    );
+    assert_eq!(
+      fail(&rules, &with("iss", json!(["https://hanko"]))).2,
+      Some("invalid")
+    );
+    let sub = ClaimRules {
+      subject: Some("u2".into()),
+      ..Default::default()
+    };
     assert_eq!(fail(&sub, &claims(hanko())).1, Some("sub".into()));
-    assert_eq!(fail(&ClaimRules::default(), &without("sub")), ("ERR_JWT_CLAIM_VALIDATION_FAILED", Some("sub".into()), Some("missing")));
-    assert_eq!(fail(&ClaimRules::default(), &without("exp")).1, Some("exp".into()));
-    let custom = ClaimRules { required_claims: vec!["session_id".into(), "email".into()], ..Default::default() };
+    assert_eq!(
+      fail(&ClaimRules::default(), &without("sub")),
+      (
+        "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        Some("sub".into()),
+        Some("missing")
+      )
+    );
+    assert_eq!(
+      fail(&ClaimRules::default(), &without("exp")).1,
+      Some("exp".into())
+    );
+    let custom = ClaimRules {
+      required_claims: vec!["session_id".into(), "email".into()],
+      ..Default::default()
+    };
     assert_eq!(fail(&custom, &claims(hanko())).1, Some("email".into()));
   }
 }

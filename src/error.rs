@@ -57,7 +57,9 @@ impl Code {
     match self {
       Code::JwtExpired => ("ERR_JWT_EXPIRED", Kind::Token),
       Code::JwtClaimValidationFailed => ("ERR_JWT_CLAIM_VALIDATION_FAILED", Kind::Token),
-      Code::JwsSignatureVerificationFailed => ("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", Kind::Token),
+      Code::JwsSignatureVerificationFailed => {
+        ("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", Kind::Token)
+      }
       Code::JwsInvalid => ("ERR_JWS_INVALID", Kind::Token),
       Code::JwtInvalid => ("ERR_JWT_INVALID", Kind::Token),
       Code::AlgNotAllowed => ("ERR_JOSE_ALG_NOT_ALLOWED", Kind::Token),
@@ -99,7 +101,12 @@ pub struct Error {
 
 impl Error {
   pub fn new(code: Code, message: impl Into<String>) -> Self {
-    Error { code, message: message.into(), claim: None, reason: None }
+    Error {
+      code,
+      message: message.into(),
+      claim: None,
+      reason: None,
+    }
   }
 
   /// A claim check failed (`ERR_JWT_CLAIM_VALIDATION_FAILED` or `ERR_JWT_EXPIRED`).
@@ -109,7 +116,12 @@ impl Error {
     reason: &'static str,
     message: impl Into<String>,
   ) -> Self {
-    Error { code, message: message.into(), claim: Some(claim.into()), reason: Some(reason) }
+    Error {
+      code,
+      message: message.into(),
+      claim: Some(claim.into()),
+      reason: Some(reason),
+    }
   }
 
   pub fn kind(&self) -> Kind {
@@ -142,11 +154,20 @@ mod tests {
 
   #[test]
   fn unavailable_codes_are_the_key_set_and_session_ones() {
-    let unavailable: Vec<_> =
-      Code::ALL.iter().filter(|c| c.kind() == Kind::Unavailable).map(|c| c.as_str()).collect();
+    let unavailable: Vec<_> = Code::ALL
+      .iter()
+      .filter(|c| c.kind() == Kind::Unavailable)
+      .map(|c| c.as_str())
+      .collect();
     assert_eq!(
       unavailable,
-      ["ERR_JWKS_TIMEOUT", "ERR_JWKS_UNAVAILABLE", "ERR_JWKS_INVALID", "ERR_JWKS_NOT_LOADED", "ERR_SESSION_UNAVAILABLE"]
+      [
+        "ERR_JWKS_TIMEOUT",
+        "ERR_JWKS_UNAVAILABLE",
+        "ERR_JWKS_INVALID",
+        "ERR_JWKS_NOT_LOADED",
+        "ERR_SESSION_UNAVAILABLE"
+      ]
     );
   }
 }

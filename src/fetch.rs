@@ -45,7 +45,11 @@ pub fn scheme_allowed(url: &Url, allow_insecure_http: bool) -> bool {
 }
 
 /// Parses and checks a URL given in the options; the message names the option.
-pub fn parse_url(value: &str, option: &str, allow_insecure_http: bool) -> std::result::Result<Url, String> {
+pub fn parse_url(
+  value: &str,
+  option: &str,
+  allow_insecure_http: bool,
+) -> std::result::Result<Url, String> {
   let url = Url::parse(value).map_err(|e| format!("{option} is not a valid URL ({e})"))?;
   if !scheme_allowed(&url, allow_insecure_http) {
     return Err(format!(
@@ -107,8 +111,10 @@ impl HttpClient {
     });
     let mut headers = HeaderMap::new();
     for (name, value) in &settings.headers {
-      let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("jwks.headers: {name:?} is not a header name"))?;
-      let value = HeaderValue::from_str(value).map_err(|_| format!("jwks.headers: the value of {name} is not valid"))?;
+      let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("jwks.headers: {name:?} is not a header name"))?;
+      let value = HeaderValue::from_str(value)
+        .map_err(|_| format!("jwks.headers: the value of {name} is not valid"))?;
       headers.insert(name, value);
     }
     let client = Client::builder()
@@ -117,7 +123,12 @@ impl HttpClient {
       .user_agent(concat!("hanko-auth/", env!("CARGO_PKG_VERSION")))
       .build()
       .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-    Ok(HttpClient { client, timeout: settings.timeout, max_bytes: settings.max_bytes, headers })
+    Ok(HttpClient {
+      client,
+      timeout: settings.timeout,
+      max_bytes: settings.max_bytes,
+      headers,
+    })
   }
 
   fn describe(err: &reqwest::Error) -> Error {
@@ -140,7 +151,11 @@ impl HttpClient {
     let exchange = async {
       let builder = match json_body {
         None => self.client.get(url),
-        Some(body) => self.client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body),
+        Some(body) => self
+          .client
+          .post(url)
+          .header(reqwest::header::CONTENT_TYPE, "application/json")
+          .body(body),
       };
       let mut response = builder
         .headers(self.headers.clone())
@@ -150,10 +165,21 @@ impl HttpClient {
         .map_err(|e| Self::describe(&e))?;
       let status = response.status();
       if !status.is_success() {
-        return Err(Error::new(Code::JwksUnavailable, format!("{what} answered HTTP {}", status.as_u16())));
+        return Err(Error::new(
+          Code::JwksUnavailable,
+          format!("{what} answered HTTP {}", status.as_u16()),
+        ));
       }
-      let too_large = || Error::new(Code::JwksInvalid, format!("{what} is larger than {} bytes", self.max_bytes));
-      let declared = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+      let too_large = || {
+        Error::new(
+          Code::JwksInvalid,
+          format!("{what} is larger than {} bytes", self.max_bytes),
+        )
+      };
+      let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
       if declared.is_some_and(|len| len > self.max_bytes) {
         return Err(too_large());
       }
@@ -165,13 +191,20 @@ impl HttpClient {
         }
         body.extend_from_slice(&chunk);
       }
-      Ok(Fetched { body, max_age_ms, status: status.as_u16() })
+      Ok(Fetched {
+        body,
+        max_age_ms,
+        status: status.as_u16(),
+      })
     };
     match tokio::time::timeout(self.timeout, exchange).await {
       Ok(result) => result,
       Err(_) => Err(Error::new(
         Code::JwksTimeout,
-        format!("{what} did not answer within {} ms", self.timeout.as_millis()),
+        format!(
+          "{what} did not answer within {} ms",
+          self.timeout.as_millis()
+        ),
       )),
     }
   }
@@ -214,14 +247,19 @@ mod tests {
     assert!(!ok("ftp://localhost/x", true));
     assert!(!ok("https://user:pw@auth.example.com/", false));
     assert!(!ok("not a url", false));
-    assert!(parse_url("http://10.0.0.1/", "jwksHost", false).unwrap_err().contains("jwksHost"));
+    assert!(parse_url("http://10.0.0.1/", "jwksHost", false)
+      .unwrap_err()
+      .contains("jwksHost"));
   }
 
   #[test]
   fn cache_control() {
     let mut h = HeaderMap::new();
     assert_eq!(cache_control_max_age(&h), None);
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=600"));
+    h.insert(
+      CACHE_CONTROL,
+      HeaderValue::from_static("public, max-age=600"),
+    );
     assert_eq!(cache_control_max_age(&h), Some(600_000));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     assert_eq!(cache_control_max_age(&h), Some(0));

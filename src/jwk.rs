@@ -1,10 +1,14 @@
 //! A JWK turned into a verifying key once, kept for as long as it stays in the key set.
 
 use crate::error::{Code, Error, Result};
-use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents, VerificationAlgorithm};
+use aws_lc_rs::signature::{
+  self as sig, ParsedPublicKey, RsaPublicKeyComponents, VerificationAlgorithm,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
+use jsonwebtoken::jwk::{
+  AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
+};
 use jsonwebtoken::Algorithm;
 use std::sync::OnceLock;
 
@@ -13,10 +17,18 @@ pub const MIN_RSA_BITS: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Material {
-  Rsa { n: Vec<u8>, e: Vec<u8> },
+  Rsa {
+    n: Vec<u8>,
+    e: Vec<u8>,
+  },
   /// Uncompressed SEC1 point `04 || x || y`.
-  Ec { curve: EllipticCurve, point: Vec<u8> },
-  Ed25519 { x: Vec<u8> },
+  Ec {
+    curve: EllipticCurve,
+    point: Vec<u8>,
+  },
+  Ed25519 {
+    x: Vec<u8>,
+  },
 }
 
 /// The algorithms, in a fixed order, for the per-algorithm parsed-key slots.
@@ -71,7 +83,10 @@ pub struct Key {
 
 impl std::fmt::Debug for Key {
   fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    f.debug_struct("Key").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+    f.debug_struct("Key")
+      .field("kid", &self.kid)
+      .field("alg", &self.alg)
+      .finish_non_exhaustive()
   }
 }
 
@@ -83,7 +98,9 @@ impl PartialEq for Key {
 }
 
 fn b64(value: &str, what: &str) -> std::result::Result<Vec<u8>, String> {
-  URL_SAFE_NO_PAD.decode(value).map_err(|_| format!("\"{what}\" is not base64url"))
+  URL_SAFE_NO_PAD
+    .decode(value)
+    .map_err(|_| format!("\"{what}\" is not base64url"))
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -107,7 +124,9 @@ impl Key {
     }
     let alg = match &common.key_algorithm {
       None => None,
-      Some(key_alg) => Some(key_algorithm(key_alg).ok_or("its \"alg\" is not a signature algorithm we verify")?),
+      Some(key_alg) => {
+        Some(key_algorithm(key_alg).ok_or("its \"alg\" is not a signature algorithm we verify")?)
+      }
     };
     let material = match &jwk.algorithm {
       AlgorithmParameters::RSA(rsa) => {
@@ -116,9 +135,14 @@ impl Key {
         let n = strip_leading_zeros(&n).to_vec();
         let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
         if bits < MIN_RSA_BITS {
-          return Err(format!("its RSA modulus has {bits} bits, under {MIN_RSA_BITS}"));
+          return Err(format!(
+            "its RSA modulus has {bits} bits, under {MIN_RSA_BITS}"
+          ));
         }
-        Material::Rsa { n, e: strip_leading_zeros(&e).to_vec() }
+        Material::Rsa {
+          n,
+          e: strip_leading_zeros(&e).to_vec(),
+        }
       }
       AlgorithmParameters::EllipticCurve(ec) => {
         let size = match ec.curve {
@@ -134,7 +158,10 @@ impl Key {
         point.push(4);
         point.extend_from_slice(&x);
         point.extend_from_slice(&y);
-        Material::Ec { curve: ec.curve.clone(), point }
+        Material::Ec {
+          curve: ec.curve.clone(),
+          point,
+        }
       }
       AlgorithmParameters::OctetKeyPair(okp) => {
         if okp.curve != EllipticCurve::Ed25519 {
@@ -148,7 +175,12 @@ impl Key {
       }
       _ => return Err("its \"kty\" is not RSA, EC or OKP".into()),
     };
-    let key = Key { kid: common.key_id.clone(), alg, material, parsed: Default::default() };
+    let key = Key {
+      kid: common.key_id.clone(),
+      alg,
+      material,
+      parsed: Default::default(),
+    };
     if let Some(alg) = alg {
       if !key.fits(alg) {
         return Err("its \"alg\" does not fit its key type".into());
@@ -158,7 +190,10 @@ impl Key {
     // found bad on the first request.
     let probe = alg.unwrap_or(match key.material {
       Material::Rsa { .. } => Algorithm::RS256,
-      Material::Ec { curve: EllipticCurve::P384, .. } => Algorithm::ES384,
+      Material::Ec {
+        curve: EllipticCurve::P384,
+        ..
+      } => Algorithm::ES384,
       Material::Ec { .. } => Algorithm::ES256,
       Material::Ed25519 { .. } => Algorithm::EdDSA,
     });
@@ -172,8 +207,20 @@ impl Key {
   pub fn fits(&self, alg: Algorithm) -> bool {
     match (&self.material, alg) {
       (Material::Rsa { .. }, a) => rsa_parameters(a).is_some(),
-      (Material::Ec { curve: EllipticCurve::P256, .. }, Algorithm::ES256) => true,
-      (Material::Ec { curve: EllipticCurve::P384, .. }, Algorithm::ES384) => true,
+      (
+        Material::Ec {
+          curve: EllipticCurve::P256,
+          ..
+        },
+        Algorithm::ES256,
+      ) => true,
+      (
+        Material::Ec {
+          curve: EllipticCurve::P384,
+          ..
+        },
+        Algorithm::ES384,
+      ) => true,
       (Material::Ed25519 { .. }, Algorithm::EdDSA) => true,
       _ => false,
     }
@@ -189,7 +236,10 @@ impl Key {
     cell
       .get_or_init(|| match &self.material {
         Material::Rsa { n, e } => {
-          let components = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
+          let components = RsaPublicKeyComponents {
+            n: n.as_slice(),
+            e: e.as_slice(),
+          };
           components.to_parsed_public_key(rsa_parameters(alg)?).ok()
         }
         Material::Ec { point, .. } => ParsedPublicKey::new(curve_algorithm(alg)?, point).ok(),
@@ -200,7 +250,12 @@ impl Key {
 
   /// Verifies `signature` over `message` with this key and `alg` (SPEC §3.4).
   pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> Result<()> {
-    let failed = || Error::new(Code::JwsSignatureVerificationFailed, "the signature does not verify");
+    let failed = || {
+      Error::new(
+        Code::JwsSignatureVerificationFailed,
+        "the signature does not verify",
+      )
+    };
     if !self.usable_for(alg) {
       return Err(failed());
     }
@@ -253,10 +308,14 @@ pub(crate) mod tests {
 
   #[test]
   fn rfc7515_a2_rs256_verifies_and_a_flipped_bit_does_not() {
-    let key = Key::from_json(&json!({"kty":"RSA","n":A2_N,"e":"AQAB","kid":"a2","use":"sig"})).unwrap();
+    let key =
+      Key::from_json(&json!({"kty":"RSA","n":A2_N,"e":"AQAB","kid":"a2","use":"sig"})).unwrap();
     let (input, mut sig) = split(A2_TOKEN);
     key.verify(Algorithm::RS256, input, &sig).unwrap();
-    assert!(key.verify(Algorithm::PS256, input, &sig).is_err(), "wrong padding scheme");
+    assert!(
+      key.verify(Algorithm::PS256, input, &sig).is_err(),
+      "wrong padding scheme"
+    );
     sig[10] ^= 1;
     let err = key.verify(Algorithm::RS256, input, &sig).unwrap_err();
     assert_eq!(err.code.as_str(), "ERR_JWS_SIGNATURE_VERIFICATION_FAILED");

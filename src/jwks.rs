@@ -37,33 +37,44 @@ impl KeySet {
   /// `ERR_JWKS_INVALID`. Keys equal to one in `previous` are reused with their parsed form.
   pub fn parse(body: &[u8], previous: Option<&KeySet>) -> Result<KeySet> {
     let invalid = |why: String| Error::new(Code::JwksInvalid, why);
-    let document = crate::jws::parse_json_object(body).map_err(|e| invalid(format!("the JWKS is not a JSON object: {e}")))?;
+    let document = crate::jws::parse_json_object(body)
+      .map_err(|e| invalid(format!("the JWKS is not a JSON object: {e}")))?;
     let Some(serde_json::Value::Array(entries)) = document.get("keys") else {
       return Err(invalid("the JWKS has no \"keys\" array".into()));
     };
     let mut set = KeySet::default();
     for (index, entry) in entries.iter().enumerate() {
       if set.keys.len() >= MAX_KEYS {
-        set.skipped.push(format!("keys after the first {MAX_KEYS} usable ones"));
+        set
+          .skipped
+          .push(format!("keys after the first {MAX_KEYS} usable ones"));
         break;
       }
       match Key::from_json(entry) {
         Ok(key) => {
-          let reused = previous.and_then(|p| p.keys.iter().find(|old| ***old == key)).cloned();
+          let reused = previous
+            .and_then(|p| p.keys.iter().find(|old| ***old == key))
+            .cloned();
           set.keys.push(reused.unwrap_or_else(|| Arc::new(key)));
         }
         Err(why) => set.skipped.push(format!("key {index}: {why}")),
       }
     }
     if set.keys.is_empty() {
-      return Err(invalid(format!("the JWKS has no usable key ({})", set.skipped.join("; "))));
+      return Err(invalid(format!(
+        "the JWKS has no usable key ({})",
+        set.skipped.join("; ")
+      )));
     }
     Ok(set)
   }
 
   /// SPEC §3.3: by kid; without a kid, the single usable key for the algorithm.
   pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> std::result::Result<&Arc<Key>, Miss> {
-    let mut found = self.keys.iter().filter(|k| k.usable_for(alg) && (kid.is_none() || k.kid.as_deref() == kid));
+    let mut found = self
+      .keys
+      .iter()
+      .filter(|k| k.usable_for(alg) && (kid.is_none() || k.kid.as_deref() == kid));
     match (found.next(), found.next()) {
       (Some(key), None) => Ok(key),
       (Some(_), Some(_)) => Err(Miss::Multiple),
@@ -171,12 +182,28 @@ pub struct KeyCache {
 fn no_log(_: &str) {}
 
 impl KeyCache {
-  pub fn new(settings: CacheSettings, clock: Arc<dyn Clock>, source: Box<dyn Fetch>) -> Arc<KeyCache> {
-    Arc::new(KeyCache { settings, clock, source, state: Mutex::new(State::default()), epoch: AtomicU64::new(0), log: no_log })
+  pub fn new(
+    settings: CacheSettings,
+    clock: Arc<dyn Clock>,
+    source: Box<dyn Fetch>,
+  ) -> Arc<KeyCache> {
+    Self::with_log(settings, clock, source, no_log)
   }
 
-  pub fn with_log(settings: CacheSettings, clock: Arc<dyn Clock>, source: Box<dyn Fetch>, log: fn(&str)) -> Arc<KeyCache> {
-    Arc::new(KeyCache { settings, clock, source, state: Mutex::new(State::default()), epoch: AtomicU64::new(0), log })
+  pub fn with_log(
+    settings: CacheSettings,
+    clock: Arc<dyn Clock>,
+    source: Box<dyn Fetch>,
+    log: fn(&str),
+  ) -> Arc<KeyCache> {
+    Arc::new(KeyCache {
+      settings,
+      clock,
+      source,
+      state: Mutex::new(State::default()),
+      epoch: AtomicU64::new(0),
+      log,
+    })
   }
 
   pub fn settings(&self) -> &CacheSettings {
@@ -186,7 +213,10 @@ impl KeyCache {
   fn lock(&self) -> MutexGuard<'_, State> {
     // A poisoned lock only means another thread panicked mid-update; the state is still consistent
     // enough to serve keys (every update is a handful of assignments).
-    self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    self
+      .state
+      .lock()
+      .unwrap_or_else(|poisoned| poisoned.into_inner())
   }
 
   pub fn epoch(&self) -> u64 {
@@ -203,7 +233,9 @@ impl KeyCache {
   }
 
   fn since_last_start(state: &State, now: u64) -> u64 {
-    state.last_fetch_started.map_or(u64::MAX, |started| now.saturating_sub(started))
+    state
+      .last_fetch_started
+      .map_or(u64::MAX, |started| now.saturating_sub(started))
   }
 
   /// Finds the key for a token without waiting. May start a background refresh. With `may_wait`
@@ -213,7 +245,9 @@ impl KeyCache {
     let mut state = self.lock();
     match self.usable(&state, now) {
       Some(keys) => {
-        if now >= state.fresh_until && Self::since_last_start(&state, now) >= self.settings.refresh_retry() {
+        if now >= state.fresh_until
+          && Self::since_last_start(&state, now) >= self.settings.refresh_retry()
+        {
           (self.log)("key set past its fresh age: refreshing in the background");
           self.start_fetch(&mut state, now);
         }
@@ -227,11 +261,16 @@ impl KeyCache {
             let no_key = Error::new(
               Code::JwksNoMatchingKey,
               match kid {
-                Some(kid) => format!("no usable key with kid {:?} in the key set", crate::jws::truncate(kid)),
+                Some(kid) => format!(
+                  "no usable key with kid {:?} in the key set",
+                  crate::jws::truncate(kid)
+                ),
                 None => "no usable key in the key set for the token's algorithm".to_string(),
               },
             );
-            if Self::since_last_start(&state, now) < self.settings.cooldown && state.in_flight.is_none() {
+            if Self::since_last_start(&state, now) < self.settings.cooldown
+              && state.in_flight.is_none()
+            {
               (self.log)("unknown kid during cooldown: not refetching");
               return Lookup::Failed(no_key);
             }
@@ -246,7 +285,8 @@ impl KeyCache {
       }
       None => {
         let last_failed = state.last_error.is_some() && state.in_flight.is_none();
-        if last_failed && Self::since_last_start(&state, now) < self.settings.retry_after_failure() {
+        if last_failed && Self::since_last_start(&state, now) < self.settings.retry_after_failure()
+        {
           return Lookup::Failed(state.last_error.clone().unwrap_or_else(not_loaded));
         }
         if may_wait {
@@ -353,17 +393,27 @@ impl KeyCache {
     match parsed {
       Ok((set, max_age)) => {
         let settings = &self.settings;
-        let fresh_for = max_age.map_or(settings.cache_max_age, |age| age.clamp(settings.min_cache_age, settings.max_cache_age));
+        let fresh_for = max_age.map_or(settings.cache_max_age, |age| {
+          age.clamp(settings.min_cache_age, settings.max_cache_age)
+        });
         for skipped in &set.skipped {
           (self.log)(&format!("skipped a JWKS entry: {skipped}"));
         }
         if let Some(old) = &state.keys {
-          if old.keys.iter().any(|k| !set.keys.iter().any(|n| Arc::ptr_eq(k, n))) {
+          if old
+            .keys
+            .iter()
+            .any(|k| !set.keys.iter().any(|n| Arc::ptr_eq(k, n)))
+          {
             self.epoch.fetch_add(1, Ordering::AcqRel);
             (self.log)("a key left the key set");
           }
         }
-        (self.log)(&format!("fetched the key set: {} usable keys, fresh for {} ms", set.keys.len(), fresh_for));
+        (self.log)(&format!(
+          "fetched the key set: {} usable keys, fresh for {} ms",
+          set.keys.len(),
+          fresh_for
+        ));
         state.keys = Some(Arc::new(set));
         state.fresh_until = now.saturating_add(fresh_for);
         state.last_error = None;
@@ -371,7 +421,9 @@ impl KeyCache {
       Err(err) => {
         state.failures += 1;
         if self.usable(&state, now).is_some() {
-          (self.log)(&format!("key set refresh failed, serving the last good keys: {err}"));
+          (self.log)(&format!(
+            "key set refresh failed, serving the last good keys: {err}"
+          ));
         } else {
           (self.log)(&format!("key set fetch failed: {err}"));
         }
@@ -406,7 +458,10 @@ fn not_loaded() -> Error {
 }
 
 /// One cache per JWKS URL and settings in the process, shared by every verifier and worker thread.
-pub fn shared(key: String, make: impl FnOnce() -> std::result::Result<Arc<KeyCache>, String>) -> std::result::Result<Arc<KeyCache>, String> {
+pub fn shared(
+  key: String,
+  make: impl FnOnce() -> std::result::Result<Arc<KeyCache>, String>,
+) -> std::result::Result<Arc<KeyCache>, String> {
   use std::sync::LazyLock;
   static CACHES: LazyLock<Mutex<HashMap<String, Weak<KeyCache>>>> = LazyLock::new(Default::default);
   let mut caches = CACHES.lock().unwrap_or_else(|p| p.into_inner());
@@ -457,7 +512,11 @@ mod tests {
   }
 
   fn doc(keys: serde_json::Value, max_age_ms: Option<u64>) -> Result<Fetched> {
-    Ok(Fetched { body: json!({ "keys": keys }).to_string().into_bytes(), max_age_ms, status: 200 })
+    Ok(Fetched {
+      body: json!({ "keys": keys }).to_string().into_bytes(),
+      max_age_ms,
+      status: 200,
+    })
   }
   fn rsa(kid: &str) -> serde_json::Value {
     json!({"kty":"RSA","n":A2_N,"e":"AQAB","kid":kid,"alg":"RS256","use":"sig"})
@@ -488,7 +547,12 @@ mod tests {
     let set = KeySet::parse(body.to_string().as_bytes(), None).unwrap();
     assert_eq!(set.kids(), ["k1", "ec"]);
     assert_eq!(set.skipped.len(), 2);
-    for bad in [json!({"keys":[]}), json!({"keys":[{"kty":"oct","k":"AA"}]}), json!({"nokeys":1}), json!([1])] {
+    for bad in [
+      json!({"keys":[]}),
+      json!({"keys":[{"kty":"oct","k":"AA"}]}),
+      json!({"nokeys":1}),
+      json!([1]),
+    ] {
       let err = KeySet::parse(bad.to_string().as_bytes(), None).unwrap_err();
       assert_eq!(err.code.as_str(), "ERR_JWKS_INVALID", "{bad}");
     }
@@ -498,11 +562,24 @@ mod tests {
   fn kidless_selection_needs_exactly_one_usable_key() {
     let one = KeySet::parse(json!({"keys":[rsa("a")]}).to_string().as_bytes(), None).unwrap();
     assert!(one.select(None, Algorithm::RS256).is_ok());
-    assert_eq!(one.select(None, Algorithm::ES256).unwrap_err(), Miss::NoMatch);
-    let two = KeySet::parse(json!({"keys":[rsa("a"), rsa("b")]}).to_string().as_bytes(), None).unwrap();
-    assert_eq!(two.select(None, Algorithm::RS256).unwrap_err(), Miss::Multiple);
+    assert_eq!(
+      one.select(None, Algorithm::ES256).unwrap_err(),
+      Miss::NoMatch
+    );
+    let two = KeySet::parse(
+      json!({"keys":[rsa("a"), rsa("b")]}).to_string().as_bytes(),
+      None,
+    )
+    .unwrap();
+    assert_eq!(
+      two.select(None, Algorithm::RS256).unwrap_err(),
+      Miss::Multiple
+    );
     assert!(two.select(Some("b"), Algorithm::RS256).is_ok());
-    assert_eq!(two.select(Some("c"), Algorithm::RS256).unwrap_err(), Miss::NoMatch);
+    assert_eq!(
+      two.select(Some("c"), Algorithm::RS256).unwrap_err(),
+      Miss::NoMatch
+    );
   }
 
   #[test]
@@ -515,12 +592,19 @@ mod tests {
     assert_eq!(script.calls(), 1, "within the cooldown of the first fetch");
     clock.advance(30_000);
     script.set(doc(json!([rsa("k1"), rsa("k2")]), None));
-    assert!(found(&cache, "k2").is_ok(), "rotation: the new kid verifies after one refetch");
+    assert!(
+      found(&cache, "k2").is_ok(),
+      "rotation: the new kid verifies after one refetch"
+    );
     assert_eq!(script.calls(), 2);
     for i in 0..100 {
       assert!(found(&cache, &format!("random-{i}")).is_err());
     }
-    assert_eq!(script.calls(), 2, "a flood of unknown kids causes no fetch within the cooldown");
+    assert_eq!(
+      script.calls(),
+      2,
+      "a flood of unknown kids causes no fetch within the cooldown"
+    );
   }
 
   #[test]
@@ -529,28 +613,47 @@ mod tests {
     found(&cache, "k1").unwrap();
     clock.advance(600_000);
     script.set(down());
-    assert!(matches!(cache.lookup(Some("k1"), Algorithm::RS256, false), Lookup::Found(_)));
-    assert!(matches!(cache.lookup(Some("k1"), Algorithm::RS256, false), Lookup::Found(_)));
+    assert!(matches!(
+      cache.lookup(Some("k1"), Algorithm::RS256, false),
+      Lookup::Found(_)
+    ));
+    assert!(matches!(
+      cache.lookup(Some("k1"), Algorithm::RS256, false),
+      Lookup::Found(_)
+    ));
     settle();
     assert_eq!(script.calls(), 2, "one background refresh");
     let stats = cache.stats();
     assert!(stats.serving_stale);
-    assert_eq!(stats.last_fetch_status.as_deref(), Some("ERR_JWKS_UNAVAILABLE"));
+    assert_eq!(
+      stats.last_fetch_status.as_deref(),
+      Some("ERR_JWKS_UNAVAILABLE")
+    );
     clock.advance(86_400_000 - 1);
     assert!(found(&cache, "k1").is_ok(), "still within max_stale");
     clock.advance(1);
     let err = found(&cache, "k1").unwrap_err();
-    assert_eq!(err.code.as_str(), "ERR_JWKS_UNAVAILABLE", "past max_stale, with the endpoint down");
+    assert_eq!(
+      err.code.as_str(),
+      "ERR_JWKS_UNAVAILABLE",
+      "past max_stale, with the endpoint down"
+    );
     script.set(doc(json!([rsa("k1")]), None));
     clock.advance(1_000);
-    assert!(found(&cache, "k1").is_ok(), "recovers on the next due fetch");
+    assert!(
+      found(&cache, "k1").is_ok(),
+      "recovers on the next due fetch"
+    );
   }
 
   #[test]
   fn a_failed_first_load_is_retried_after_a_pause_not_per_request() {
     let (cache, script, clock) = setup(CacheSettings::default());
     script.set(down());
-    assert_eq!(found(&cache, "k1").unwrap_err().code.as_str(), "ERR_JWKS_UNAVAILABLE");
+    assert_eq!(
+      found(&cache, "k1").unwrap_err().code.as_str(),
+      "ERR_JWKS_UNAVAILABLE"
+    );
     for _ in 0..50 {
       assert!(found(&cache, "k1").is_err());
     }
@@ -589,16 +692,29 @@ mod tests {
     script.set(doc(json!([rsa("k1")]), None));
     block(cache.reload()).unwrap();
     assert_eq!(cache.epoch(), 1);
-    assert!(Arc::ptr_eq(&k1, &found(&cache, "k1").unwrap()), "an unchanged key keeps its parsed form");
-    assert_eq!(found(&cache, "k2").unwrap_err().code.as_str(), "ERR_JWKS_NO_MATCHING_KEY");
+    assert!(
+      Arc::ptr_eq(&k1, &found(&cache, "k1").unwrap()),
+      "an unchanged key keeps its parsed form"
+    );
+    assert_eq!(
+      found(&cache, "k2").unwrap_err().code.as_str(),
+      "ERR_JWKS_NO_MATCHING_KEY"
+    );
   }
 
   #[test]
   fn concurrent_first_requests_share_one_fetch() {
     let (cache, _, _) = setup(CacheSettings::default());
-    let script = Script { delay_ms: 100, ..Script::default() };
+    let script = Script {
+      delay_ms: 100,
+      ..Script::default()
+    };
     script.set(doc(json!([rsa("k1")]), None));
-    let cache = KeyCache::new(cache.settings().clone(), ManualClock::at(5), Box::new(script.clone()));
+    let cache = KeyCache::new(
+      cache.settings().clone(),
+      ManualClock::at(5),
+      Box::new(script.clone()),
+    );
     let results = block(async {
       let tasks: Vec<_> = (0..200)
         .map(|_| {
@@ -619,10 +735,15 @@ mod tests {
   #[test]
   fn sync_lookup_never_waits_but_starts_the_fetch() {
     let (cache, script, _) = setup(CacheSettings::default());
-    let Lookup::Failed(err) = cache.lookup(Some("k1"), Algorithm::RS256, false) else { panic!() };
+    let Lookup::Failed(err) = cache.lookup(Some("k1"), Algorithm::RS256, false) else {
+      panic!()
+    };
     assert_eq!(err.code.as_str(), "ERR_JWKS_NOT_LOADED");
     settle();
     assert_eq!(script.calls(), 1);
-    assert!(matches!(cache.lookup(Some("k1"), Algorithm::RS256, false), Lookup::Found(_)));
+    assert!(matches!(
+      cache.lookup(Some("k1"), Algorithm::RS256, false),
+      Lookup::Found(_)
+    ));
   }
 }

@@ -14,8 +14,9 @@ use std::str::FromStr;
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// The algorithms a verifier may be configured with. `none` and `HS*` are never among them.
-pub const SUPPORTED_ALGORITHMS: [&str; 9] =
-  ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
+pub const SUPPORTED_ALGORITHMS: [&str; 9] = [
+  "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
 
 /// Parses an allow-listed algorithm name; `None` for names we never verify (`none`, `HS*`, unknown).
 pub fn supported_algorithm(name: &str) -> Option<Algorithm> {
@@ -51,7 +52,11 @@ fn jws_invalid(message: &str) -> Error {
 
 fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>> {
   // URL_SAFE_NO_PAD refuses padding, the standard alphabet and non-canonical trailing bits.
-  URL_SAFE_NO_PAD.decode(segment).map_err(|_| jws_invalid(&format!("the {what} segment is not base64url without padding")))
+  URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+    jws_invalid(&format!(
+      "the {what} segment is not base64url without padding"
+    ))
+  })
 }
 
 /// Parses a JSON object, refusing duplicate member names (serde_json would keep the last one silently,
@@ -66,12 +71,17 @@ pub fn parse_json_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
       f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+      self,
+      mut access: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
       let mut map = Map::new();
       while let Some(key) = access.next_key::<String>()? {
         let value: Value = access.next_value()?;
         if map.contains_key(&key) {
-          return Err(serde::de::Error::custom(format!("duplicate member {key:?}")));
+          return Err(serde::de::Error::custom(format!(
+            "duplicate member {key:?}"
+          )));
         }
         map.insert(key, value);
       }
@@ -88,16 +98,22 @@ pub fn parse_json_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>
 /// Rules 1 and 2 of SPEC §3.
 pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a>> {
   if token.len() > MAX_TOKEN_BYTES {
-    return Err(jws_invalid(&format!("the token is longer than {MAX_TOKEN_BYTES} bytes")));
+    return Err(jws_invalid(&format!(
+      "the token is longer than {MAX_TOKEN_BYTES} bytes"
+    )));
   }
   let mut parts = token.split('.');
   let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
     (parts.next(), parts.next(), parts.next(), parts.next())
   else {
-    return Err(jws_invalid("a compact JWS has exactly three dot-separated segments"));
+    return Err(jws_invalid(
+      "a compact JWS has exactly three dot-separated segments",
+    ));
   };
   if header_b64.is_empty() || payload_b64.is_empty() {
-    return Err(jws_invalid("the header and payload segments must not be empty"));
+    return Err(jws_invalid(
+      "the header and payload segments must not be empty",
+    ));
   }
 
   let header_bytes = decode_segment(header_b64, "header")?;
@@ -107,8 +123,12 @@ pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a
   let signature = decode_segment(signature_b64, "signature")?;
   let payload_json = String::from_utf8(payload_bytes)
     .map_err(|_| Error::new(Code::JwtInvalid, "the payload is not UTF-8 JSON"))?;
-  let claims = parse_json_object(payload_json.as_bytes())
-    .map_err(|why| Error::new(Code::JwtInvalid, format!("the payload is not a JSON object: {why}")))?;
+  let claims = parse_json_object(payload_json.as_bytes()).map_err(|why| {
+    Error::new(
+      Code::JwtInvalid,
+      format!("the payload is not a JSON object: {why}"),
+    )
+  })?;
 
   let alg_name = match header.get("alg") {
     Some(Value::String(name)) => name.as_str(),
@@ -116,7 +136,12 @@ pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a
   };
   let alg = supported_algorithm(alg_name)
     .filter(|alg| allowed.contains(alg))
-    .ok_or_else(|| Error::new(Code::AlgNotAllowed, format!("the \"alg\" {:?} is not allowed", truncate(alg_name))))?;
+    .ok_or_else(|| {
+      Error::new(
+        Code::AlgNotAllowed,
+        format!("the \"alg\" {:?} is not allowed", truncate(alg_name)),
+      )
+    })?;
 
   if let Some(crit) = header.get("crit") {
     // We understand no extension, so any critical one (and a malformed list) must fail (RFC 7515 §4.1.11).
@@ -125,21 +150,35 @@ pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a
       _ => return Err(jws_invalid("the \"crit\" header must be a non-empty array")),
     };
     let first = names.first().and_then(Value::as_str).unwrap_or("");
-    return Err(jws_invalid(&format!("the critical header extension {:?} is not supported", truncate(first))));
+    return Err(jws_invalid(&format!(
+      "the critical header extension {:?} is not supported",
+      truncate(first)
+    )));
   }
   let kid = optional_string(&header, "kid")?;
   let typ = optional_string(&header, "typ")?;
 
   let signing_input_len = header_b64.len() + 1 + payload_b64.len();
-  let signing_input = token.as_bytes().get(..signing_input_len).unwrap_or_default();
-  Ok(ParsedToken { header: Header { alg, kid, typ }, signing_input, signature, payload_json, claims })
+  let signing_input = token
+    .as_bytes()
+    .get(..signing_input_len)
+    .unwrap_or_default();
+  Ok(ParsedToken {
+    header: Header { alg, kid, typ },
+    signing_input,
+    signature,
+    payload_json,
+    claims,
+  })
 }
 
 fn optional_string(header: &Map<String, Value>, name: &str) -> Result<Option<String>> {
   match header.get(name) {
     None => Ok(None),
     Some(Value::String(value)) => Ok(Some(value.clone())),
-    Some(_) => Err(jws_invalid(&format!("the \"{name}\" header must be a string"))),
+    Some(_) => Err(jws_invalid(&format!(
+      "the \"{name}\" header must be a string"
+    ))),
   }
 }
 
@@ -155,7 +194,10 @@ pub fn truncate(text: &str) -> &str {
 pub fn typ_matches(expected: &str, actual: &str) -> bool {
   fn normalize(value: &str) -> String {
     let lower = value.to_ascii_lowercase();
-    lower.strip_prefix("application/").map(str::to_owned).unwrap_or(lower)
+    lower
+      .strip_prefix("application/")
+      .map(str::to_owned)
+      .unwrap_or(lower)
   }
   normalize(expected) == normalize(actual)
 }
@@ -179,13 +221,19 @@ mod tests {
 
   #[test]
   fn parses_a_well_formed_token() {
-    let t = token(r#"{"alg":"RS256","kid":"k1","typ":"JWT","jku":"http://127.0.0.1:1"}"#, r#"{"sub":"u"}"#);
+    let t = token(
+      r#"{"alg":"RS256","kid":"k1","typ":"JWT","jku":"http://127.0.0.1:1"}"#,
+      r#"{"sub":"u"}"#,
+    );
     let parsed = parse(&t, RS).unwrap();
     assert_eq!(parsed.header.alg, Algorithm::RS256);
     assert_eq!(parsed.header.kid.as_deref(), Some("k1"));
     assert_eq!(parsed.claims["sub"], "u");
     assert_eq!(parsed.signature, b"sig");
-    assert_eq!(parsed.signing_input, t.rsplit_once('.').unwrap().0.as_bytes());
+    assert_eq!(
+      parsed.signing_input,
+      t.rsplit_once('.').unwrap().0.as_bytes()
+    );
   }
 
   #[test]
@@ -194,20 +242,42 @@ mod tests {
     assert_eq!(code("a.b"), "ERR_JWS_INVALID");
     assert_eq!(code(&format!("{good}.extra")), "ERR_JWS_INVALID");
     assert_eq!(code(&format!("{}=", good)), "ERR_JWS_INVALID", "padding");
-    assert_eq!(code(&good.replace('.', ".+")), "ERR_JWS_INVALID", "standard alphabet");
+    assert_eq!(
+      code(&good.replace('.', ".+")),
+      "ERR_JWS_INVALID",
+      "standard alphabet"
+    );
     assert_eq!(code(&"a".repeat(MAX_TOKEN_BYTES + 1)), "ERR_JWS_INVALID");
     assert_eq!(code(&token("[1]", "{}")), "ERR_JWS_INVALID");
-    assert_eq!(code(&token(r#"{"alg":"RS256","alg":"RS256"}"#, "{}")), "ERR_JWS_INVALID");
+    assert_eq!(
+      code(&token(r#"{"alg":"RS256","alg":"RS256"}"#, "{}")),
+      "ERR_JWS_INVALID"
+    );
     assert_eq!(code(&token(r#"{"alg":1}"#, "{}")), "ERR_JWS_INVALID");
-    assert_eq!(code(&token(r#"{"alg":"RS256","kid":7}"#, "{}")), "ERR_JWS_INVALID");
-    assert_eq!(code(&token(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")), "ERR_JWS_INVALID");
-    assert_eq!(code(&token(r#"{"alg":"RS256","crit":[]}"#, "{}")), "ERR_JWS_INVALID");
+    assert_eq!(
+      code(&token(r#"{"alg":"RS256","kid":7}"#, "{}")),
+      "ERR_JWS_INVALID"
+    );
+    assert_eq!(
+      code(&token(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")),
+      "ERR_JWS_INVALID"
+    );
+    assert_eq!(
+      code(&token(r#"{"alg":"RS256","crit":[]}"#, "{}")),
+      "ERR_JWS_INVALID"
+    );
   }
 
   #[test]
   fn payload_failures_are_jwt_invalid() {
-    assert_eq!(code(&token(r#"{"alg":"RS256"}"#, "\"str\"")), "ERR_JWT_INVALID");
-    assert_eq!(code(&token(r#"{"alg":"RS256"}"#, r#"{"sub":"a","sub":"b"}"#)), "ERR_JWT_INVALID");
+    assert_eq!(
+      code(&token(r#"{"alg":"RS256"}"#, "\"str\"")),
+      "ERR_JWT_INVALID"
+    );
+    assert_eq!(
+      code(&token(r#"{"alg":"RS256"}"#, r#"{"sub":"a","sub":"b"}"#)),
+      "ERR_JWT_INVALID"
+    );
     let deep = format!("{{\"a\":{}1{}}}", "[".repeat(500), "]".repeat(500));
     assert_eq!(code(&token(r#"{"alg":"RS256"}"#, &deep)), "ERR_JWT_INVALID");
   }
@@ -215,7 +285,11 @@ mod tests {
   #[test]
   fn algorithms_outside_the_allow_list_are_refused() {
     for alg in ["none", "HS256", "RS384", "rs256", "XYZ"] {
-      assert_eq!(code(&token(&format!(r#"{{"alg":"{alg}"}}"#), "{}")), "ERR_JOSE_ALG_NOT_ALLOWED", "{alg}");
+      assert_eq!(
+        code(&token(&format!(r#"{{"alg":"{alg}"}}"#), "{}")),
+        "ERR_JOSE_ALG_NOT_ALLOWED",
+        "{alg}"
+      );
     }
     assert!(supported_algorithm("HS256").is_none());
     assert!(supported_algorithm("none").is_none());

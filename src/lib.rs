@@ -10,6 +10,7 @@ pub mod jwk;
 pub mod jwks;
 pub mod jws;
 pub mod runtime;
+pub mod session;
 pub mod verify;
 
 #[cfg(feature = "napi")]

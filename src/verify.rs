@@ -20,7 +20,11 @@ pub struct TokenRules {
 
 impl Default for TokenRules {
   fn default() -> Self {
-    TokenRules { algorithms: vec![Algorithm::RS256], claims: ClaimRules::default(), typ: None }
+    TokenRules {
+      algorithms: vec![Algorithm::RS256],
+      claims: ClaimRules::default(),
+      typ: None,
+    }
   }
 }
 
@@ -58,7 +62,10 @@ impl Verifier {
       Ok(parsed) => parsed,
       Err(err) => return Attempt::Done(Err(err)),
     };
-    match self.keys.lookup(parsed.header.kid.as_deref(), parsed.header.alg, may_wait) {
+    match self
+      .keys
+      .lookup(parsed.header.kid.as_deref(), parsed.header.alg, may_wait)
+    {
       Lookup::Found(key) => Attempt::Done(self.finish(&parsed, &key)),
       Lookup::Failed(err) => Attempt::Done(Err(err)),
       Lookup::NeedFetch => Attempt::NeedFetch,
@@ -71,7 +78,10 @@ impl Verifier {
       return result;
     }
     let parsed = jws::parse(token, &self.rules.algorithms)?;
-    let key = self.keys.key_for(parsed.header.kid.as_deref(), parsed.header.alg).await?;
+    let key = self
+      .keys
+      .key_for(parsed.header.kid.as_deref(), parsed.header.alg)
+      .await?;
     self.finish(&parsed, &key)
   }
 
@@ -79,13 +89,25 @@ impl Verifier {
   fn finish(&self, parsed: &jws::ParsedToken<'_>, key: &crate::jwk::Key) -> Result<Verified> {
     key.verify(parsed.header.alg, parsed.signing_input, &parsed.signature)?;
     if let Some(expected) = &self.rules.typ {
-      let matches = parsed.header.typ.as_deref().is_some_and(|actual| jws::typ_matches(expected, actual));
+      let matches = parsed
+        .header
+        .typ
+        .as_deref()
+        .is_some_and(|actual| jws::typ_matches(expected, actual));
       if !matches {
-        return Err(Error::claim(Code::JwtClaimValidationFailed, "typ", reason::CHECK_FAILED, "unexpected \"typ\" header value"));
+        return Err(Error::claim(
+          Code::JwtClaimValidationFailed,
+          "typ",
+          reason::CHECK_FAILED,
+          "unexpected \"typ\" header value",
+        ));
       }
     }
     let now = self.clock.now_ms() as f64 / 1000.0;
     let Checked { exp } = self.rules.claims.check(&parsed.claims, now)?;
-    Ok(Verified { payload_json: parsed.payload_json.clone(), exp })
+    Ok(Verified {
+      payload_json: parsed.payload_json.clone(),
+      exp,
+    })
   }
 }
