@@ -12,5 +12,7 @@ test('examples/express.js --once shows 200 with the token and 401 without', () =
   assert.equal(run.status, 0, run.stderr)
   assert.match(run.stdout, /GET \/api\/me with the token\s+→ 200 \{"user":/)
   assert.match(run.stdout, /GET \/api\/me without a token\s+→ 401 \{"error":"credentials_required"/)
+  assert.match(run.stdout, /GET \/api\/me    \(JWT check only\)    → 200/)
+  assert.match(run.stdout, /GET \/strict\/me \(validateSession\)   → 401 \{"error":"revoked_token","reason":"ERR_SESSION_INVALID"\}/)
   assert.match(run.stdout, /curl -i http:\/\/127\.0\.0\.1:\d+\/api\/me -H "Authorization: Bearer \$TOKEN"/)
 })

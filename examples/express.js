@@ -28,6 +28,11 @@ async function main() {
     res.json({ user: req.auth.sub, email: req.auth.email?.address ?? null, session: req.auth.session_id })
   })
 
+  // A route that also asks Hanko whether the session is still alive (cached for 30 s per session).
+  app.get('/strict/me', hankoAuth(jwksHost, { validateSession: true }), (req, res) => {
+    res.json({ user: req.auth.sub, session: req.auth.session_id, confirmedByHanko: true })
+  })
+
   // JSON errors. hankoAuth never writes the response itself: it calls next(err).
   app.use((err, req, res, next) => {
     if (err instanceof UnauthorizedError) return res.status(401).json({ error: err.code, reason: err.inner.code })
@@ -54,6 +59,16 @@ async function main() {
     console.log(`GET /api/me with the token    → ${withToken.status} ${await withToken.text()}`)
     const without = await fetch(`${base}/api/me`)
     console.log(`GET /api/me without a token   → ${without.status} ${await without.text()} (WWW-Authenticate: ${without.headers.get('www-authenticate')})`)
+
+    // Revocation: a JWT alone stays valid until exp; validateSession asks Hanko.
+    const session = issuer.token()
+    const sessionId = JSON.parse(Buffer.from(session.split('.')[1], 'base64url')).session_id
+    issuer.revokeSession(sessionId)
+    const local = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${session}` } })
+    console.log(`\nAfter logging that session out at Hanko:`)
+    console.log(`GET /api/me    (JWT check only)    → ${local.status}`)
+    const strict = await fetch(`${base}/strict/me`, { headers: { authorization: `Bearer ${session}` } })
+    console.log(`GET /strict/me (validateSession)   → ${strict.status} ${await strict.text()}`)
   }
 
   if (once) {
