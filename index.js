@@ -295,6 +295,9 @@ class Verifier {
   #maxAgeMs = undefined
   #hits = 0
   #misses = 0
+  /** The key-set epoch as last read, and until when that read is trusted (see #epochAt). */
+  #epoch = 0
+  #epochReadUntil = 0
   #sessions = false
   #failOpen = false
   #failedOpen = 0
@@ -341,11 +344,30 @@ class Verifier {
     return toError(failure)
   }
 
+  /**
+   * The key-set epoch (bumped when a key leaves the set). A native call costs far more than the rest of
+   * a cache hit, so a read is reused for up to a second: a token whose key was just removed stops being
+   * served from the cache at most one second after the refresh that removed it.
+   */
+  #epochAt(now) {
+    if (now >= this.#epochReadUntil) {
+      this.#epoch = this.#native.keyEpoch()
+      this.#epochReadUntil = now + 1000
+    }
+    return this.#epoch
+  }
+
+  #readEpoch() {
+    this.#epochReadUntil = 0
+    return this.#epochAt(Date.now())
+  }
+
   /** A cache hit: no signature check, no JSON parse, no allocation. */
   #hit(token) {
     const entry = this.#tokens.get(token)
     if (entry === undefined) return undefined
-    if (Date.now() < entry.expiresAt && entry.epoch === this.#native.keyEpoch()) {
+    const now = Date.now()
+    if (now < entry.expiresAt && entry.epoch === this.#epochAt(now)) {
       this.#hits++
       return entry.claims
     }
@@ -377,7 +399,7 @@ class Verifier {
       if (claims !== undefined) return claims
     }
     // Read before verifying: if a key leaves meanwhile, the entry is born stale.
-    const epoch = this.#tokens === null ? 0 : this.#native.keyEpoch()
+    const epoch = this.#tokens === null ? 0 : this.#readEpoch()
     const outcome = this.#native.tryVerify(token)
     return outcome === null ? null : this.#settle(token, outcome, epoch)
   }
@@ -391,7 +413,7 @@ class Verifier {
 
   /** Claims or an error object, fetching the key set first (a Promise). */
   [kVerifyAsync](token) {
-    const epoch = this.#native.keyEpoch()
+    const epoch = this.#readEpoch()
     const local = this.#native.verify(token).then((outcome) => this.#settle(token, outcome, epoch))
     if (!this.#sessions) return local
     return local.then((result) => (result instanceof Error ? result : this.#confirmSession(token, result)))
@@ -416,7 +438,7 @@ class Verifier {
       const claims = this.#hit(token)
       if (claims !== undefined) return this.#sessions ? this.#throwIfError(this.#sessionSync(token, claims)) : claims
     }
-    const epoch = this.#tokens === null ? 0 : this.#native.keyEpoch()
+    const epoch = this.#tokens === null ? 0 : this.#readEpoch()
     let result = this.#settle(token, this.#native.verifySync(token), epoch)
     if (this.#sessions && !(result instanceof Error)) result = this.#sessionSync(token, result)
     if (result instanceof Error) throw result
@@ -448,6 +470,7 @@ class Verifier {
   /** Forces a refetch of the key set (shared with any fetch in flight). */
   async reload() {
     const failure = await this.#native.reload()
+    this.#epochReadUntil = 0
     if (failure) throw toError(failure)
   }
 
