@@ -153,6 +153,8 @@ export interface VerifierStats {
   tokenCacheSize: number
   sessionChecks: number
   sessionCacheHits: number
+  /** Sessions in the session cache now. */
+  sessionCacheSize: number
   /** Locally verified tokens accepted because Hanko could not be reached (`failOpen`). */
   sessionFailOpen: number
 }

@@ -3,7 +3,32 @@
 // The hand-written JS face of hanko-auth. It validates options, throws the right error classes and
 // runs the Express glue; every token and key-set decision is made in Rust (binding.js loads it).
 
-const { NativeVerifier } = require('./binding.js')
+const SUPPORTED_PLATFORMS = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
+
+function currentPlatform() {
+  if (process.platform === 'win32') return `win32-${process.arch}-msvc`
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
+  const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
+  return `linux-${process.arch}-${glibc ? 'gnu' : 'musl'}`
+}
+
+/** The generated loader, with an error that names the platform when no prebuilt binary fits. */
+function loadBinding() {
+  try {
+    return require('./binding.js')
+  } catch (cause) {
+    const platform = currentPlatform()
+    const supported = SUPPORTED_PLATFORMS.includes(platform)
+    const hint = supported
+      ? `npm should have installed hanko-auth-${platform}: reinstall without --no-optional / --omit=optional (and without a lockfile made on another platform).`
+      : `Supported platforms: ${SUPPORTED_PLATFORMS.join(', ')}. Elsewhere, build from source with a Rust toolchain: \`npm run build\` in the package.`
+    const error = new Error(`hanko-auth: no native binary could be loaded for ${platform} (Node ${process.version}). ${hint}`, { cause })
+    error.code = 'ERR_HANKO_AUTH_NO_BINARY'
+    throw error
+  }
+}
+
+const { NativeVerifier } = loadBinding()
 
 // ---------------------------------------------------------------------------------------------------
 // Errors: stable `code`s are the contract (jose's names); messages may change.
@@ -490,6 +515,7 @@ class Verifier {
       tokenCacheSize: this.#tokens === null ? 0 : this.#tokens.size,
       sessionChecks: s.sessionChecks,
       sessionCacheHits: s.sessionCacheHits,
+      sessionCacheSize: s.sessionCacheSize,
       sessionFailOpen: this.#failedOpen,
     }
   }
@@ -707,7 +733,12 @@ function hankoAuth(first, second) {
         return fail(new UnauthorizedError('invalid_token', new JwtError('getToken must return a string', 'ERR_JWS_INVALID')))
       }
       // The hot path: a cached token, or a cached key, answers synchronously (no Promise, no thread hop).
-      const result = verifier[kTryVerify](token)
+      let result
+      try {
+        result = verifier[kTryVerify](token)
+      } catch (err) {
+        return next(err) // an internal failure (a Rust panic surfaces as a thrown Error)
+      }
       if (result === null) verifier[kVerifyAsync](token).then((late) => settleResult(late, token), next)
       else if (result instanceof Promise) result.then((late) => settleResult(late, token), next)
       else settleResult(result, token)

@@ -12,7 +12,7 @@ use napi::bindgen_prelude::{Either, Env, Object, ToNapiValue};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,6 +73,24 @@ pub struct NativeStats {
   pub key_epoch: f64,
   pub session_checks: f64,
   pub session_cache_hits: f64,
+  pub session_cache_size: f64,
+}
+
+/// Test hook (`__setPanicProbe`): 1 makes every entry point panic before it does anything, 2 makes the
+/// async work panic on the I/O runtime. Proves that a panic becomes a JS error, never an abort.
+static PANIC_PROBE: AtomicU32 = AtomicU32::new(0);
+
+#[allow(clippy::panic, reason = "the probe exists to panic on purpose, under test only")]
+fn probe(stage: u32) {
+  if PANIC_PROBE.load(Ordering::Relaxed) == stage {
+    panic!("hanko-auth panic probe (stage {stage})");
+  }
+}
+
+/// Test hook: see `PANIC_PROBE`. 0 turns it off.
+#[napi(js_name = "__setPanicProbe")]
+pub fn set_panic_probe(stage: u32) {
+  PANIC_PROBE.store(stage, Ordering::Relaxed);
 }
 
 fn failure(err: Error) -> Failure {
@@ -134,7 +152,10 @@ where
   type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<T> + Send>;
   let runtime = crate::runtime::get().map_err(|e| napi::Error::from_reason(e.message))?;
   let (deferred, promise) = env.create_deferred::<T, Resolver<T>>()?;
-  let inner = runtime.spawn(future);
+  let inner = runtime.spawn(async move {
+    probe(2);
+    future.await
+  });
   runtime.spawn(async move {
     let value = inner.await.unwrap_or_else(|_| on_panic());
     deferred.resolve(Box::new(move |_| Ok(value)));
@@ -150,8 +171,9 @@ pub struct NativeVerifier {
 
 #[napi]
 impl NativeVerifier {
-  #[napi(constructor)]
+  #[napi(constructor, catch_unwind)]
   pub fn new(options: NativeOptions) -> napi::Result<Self> {
+    probe(1);
     let invalid = |message: String| napi::Error::new(napi::Status::InvalidArg, message);
     let url = parse_url(
       &options.jwks_uri,
@@ -247,6 +269,7 @@ impl NativeVerifier {
   /// Verifies with the keys already cached; never waits (a needed fetch starts in the background).
   #[napi(catch_unwind)]
   pub fn verify_sync(&self, token: String) -> Either<String, Failure> {
+    probe(1);
     match self.inner.attempt(&token, false) {
       Attempt::Done(result) => outcome(result),
       Attempt::NeedFetch => Either::B(internal_failure("fetch requested in sync mode")),
@@ -256,6 +279,7 @@ impl NativeVerifier {
   /// Verifies with the keys at hand, or returns `null` when the key set must be fetched first.
   #[napi(catch_unwind)]
   pub fn try_verify(&self, token: String) -> Option<Either<String, Failure>> {
+    probe(1);
     match self.inner.attempt(&token, true) {
       Attempt::Done(result) => Some(outcome(result)),
       Attempt::NeedFetch => None,
@@ -263,8 +287,9 @@ impl NativeVerifier {
   }
 
   /// Verifies, fetching the key set when it must.
-  #[napi(ts_return_type = "Promise<string | Failure>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<string | Failure>")]
   pub fn verify<'env>(&self, env: &'env Env, token: String) -> napi::Result<Object<'env>> {
+    probe(1);
     let verifier = self.inner.clone();
     promise(
       env,
@@ -274,8 +299,9 @@ impl NativeVerifier {
   }
 
   /// Loads the key set unless usable keys are cached; resolves to a failure or `null`.
-  #[napi(ts_return_type = "Promise<Failure | null>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<Failure | null>")]
   pub fn ready<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+    probe(1);
     let keys = self.inner.keys.clone();
     promise(
       env,
@@ -285,8 +311,9 @@ impl NativeVerifier {
   }
 
   /// Refetches the key set (joining a fetch in flight); resolves to a failure or `null`.
-  #[napi(ts_return_type = "Promise<Failure | null>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<Failure | null>")]
   pub fn reload<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+    probe(1);
     let keys = self.inner.keys.clone();
     promise(
       env,
@@ -297,6 +324,7 @@ impl NativeVerifier {
 
   #[napi(catch_unwind)]
   pub fn stats(&self) -> NativeStats {
+    probe(1);
     let stats = self.inner.keys.stats();
     NativeStats {
       jwks_fetches: stats.fetches as f64,
@@ -316,12 +344,14 @@ impl NativeVerifier {
         .session
         .as_ref()
         .map_or(0.0, |s| s.cache_hits.load(Ordering::Relaxed) as f64),
+      session_cache_size: self.session.as_ref().map_or(0.0, |s| s.len() as f64),
     }
   }
 
   /// The cached session answer: 1 live, -1 ended, 0 unknown (ask with `confirmSession`).
   #[napi(catch_unwind)]
   pub fn session_status(&self, session_id: String) -> i32 {
+    probe(1);
     match self.session.as_ref().map(|s| s.cached(&session_id)) {
       Some(Cached::Live) => 1,
       Some(Cached::Dead) => -1,
@@ -330,7 +360,7 @@ impl NativeVerifier {
   }
 
   /// Asks Hanko about a session (one request in flight per session); resolves to a failure or `null`.
-  #[napi(ts_return_type = "Promise<Failure | null>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<Failure | null>")]
   pub fn confirm_session<'env>(
     &self,
     env: &'env Env,
@@ -338,6 +368,7 @@ impl NativeVerifier {
     token: String,
     exp_ms: Option<f64>,
   ) -> napi::Result<Object<'env>> {
+    probe(1);
     let Some(session) = self.session.clone() else {
       return promise(env, async { None::<Failure> }, || None);
     };
@@ -360,6 +391,7 @@ impl NativeVerifier {
   /// Bumped whenever a key leaves the key set; token caches compare it on every hit.
   #[napi(catch_unwind)]
   pub fn key_epoch(&self) -> f64 {
+    probe(1);
     self.inner.keys.epoch() as f64
   }
 }
