@@ -30,6 +30,9 @@ export declare class NativeVerifier {
   keyEpoch(): number
 }
 
+/** Test hook: see `PANIC_PROBE`. 0 turns it off. */
+export declare function __setPanicProbe(stage: number): void
+
 /** A failed verification, as data; `index.js` turns it into a `JwtError` or `JwksError`. */
 export interface Failure {
   code: string
@@ -84,4 +87,5 @@ export interface NativeStats {
   keyEpoch: number
   sessionChecks: number
   sessionCacheHits: number
+  sessionCacheSize: number
 }

@@ -38,6 +38,8 @@ if (passed === 0) {
   process.exit(1)
 }
 
+run('GitHub workflows', process.execPath, ['scripts/actionlint.mjs'])
+
 if (existsSync('__test__/types.ts')) run('TypeScript consumer', 'npx', ['tsc', '-p', '__test__/tsconfig.json'])
 
 console.log(`\n${rustPassed + passed} passed, 0 failed`)

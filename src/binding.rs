@@ -89,6 +89,10 @@ fn probe(stage: u32) {
 
 /// Test hook: see `PANIC_PROBE`. 0 turns it off.
 #[napi(js_name = "__setPanicProbe")]
+#[cfg_attr(
+  test,
+  allow(dead_code, reason = "registered with N-API, which unit tests do not load")
+)]
 pub fn set_panic_probe(stage: u32) {
   PANIC_PROBE.store(stage, Ordering::Relaxed);
 }
@@ -175,19 +179,11 @@ impl NativeVerifier {
   pub fn new(options: NativeOptions) -> napi::Result<Self> {
     probe(1);
     let invalid = |message: String| napi::Error::new(napi::Status::InvalidArg, message);
-    let url = parse_url(
-      &options.jwks_uri,
-      &options.jwks_uri_source,
-      options.allow_insecure_http,
-    )
-    .map_err(invalid)?;
+    let url = parse_url(&options.jwks_uri, &options.jwks_uri_source, options.allow_insecure_http).map_err(invalid)?;
     let algorithms = options
       .algorithms
       .iter()
-      .map(|name| {
-        supported_algorithm(name)
-          .ok_or_else(|| invalid(format!("algorithms: {name:?} is not supported")))
-      })
+      .map(|name| supported_algorithm(name).ok_or_else(|| invalid(format!("algorithms: {name:?} is not supported"))))
       .collect::<napi::Result<Vec<_>>>()?;
     let settings = CacheSettings {
       cache_max_age: ms(options.cache_max_age),
@@ -200,10 +196,7 @@ impl NativeVerifier {
     };
     let mut headers: Vec<(String, String)> = options.headers.into_iter().collect();
     headers.sort();
-    let cache_key = format!(
-      "{url}|{settings:?}|{headers:?}|{}",
-      options.allow_insecure_http
-    );
+    let cache_key = format!("{url}|{settings:?}|{headers:?}|{}", options.allow_insecure_http);
     let keys = jwks::shared(cache_key, || {
       let http = HttpSettings {
         timeout: Duration::from_millis(settings.timeout),
@@ -217,12 +210,7 @@ impl NativeVerifier {
         url: url.clone(),
       });
       let log: fn(&str) = if debug_enabled() { debug_log } else { |_| {} };
-      Ok(KeyCache::with_log(
-        settings.clone(),
-        clock::system(),
-        source,
-        log,
-      ))
+      Ok(KeyCache::with_log(settings.clone(), clock::system(), source, log))
     })
     .map_err(invalid)?;
     let rules = TokenRules {
@@ -291,11 +279,9 @@ impl NativeVerifier {
   pub fn verify<'env>(&self, env: &'env Env, token: String) -> napi::Result<Object<'env>> {
     probe(1);
     let verifier = self.inner.clone();
-    promise(
-      env,
-      async move { outcome(verifier.verify(&token).await) },
-      || Either::B(internal_failure("verify")),
-    )
+    promise(env, async move { outcome(verifier.verify(&token).await) }, || {
+      Either::B(internal_failure("verify"))
+    })
   }
 
   /// Loads the key set unless usable keys are cached; resolves to a failure or `null`.
@@ -315,11 +301,9 @@ impl NativeVerifier {
   pub fn reload<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
     probe(1);
     let keys = self.inner.keys.clone();
-    promise(
-      env,
-      async move { keys.reload().await.err().map(failure) },
-      || Some(internal_failure("reload")),
-    )
+    promise(env, async move { keys.reload().await.err().map(failure) }, || {
+      Some(internal_failure("reload"))
+    })
   }
 
   #[napi(catch_unwind)]

@@ -62,10 +62,7 @@ fn numeric_date(claims: &Map<String, Value>, claim: &'static str) -> Result<Opti
   }
 }
 
-fn string_claim<'a>(
-  claims: &'a Map<String, Value>,
-  claim: &'static str,
-) -> Result<Option<&'a str>> {
+fn string_claim<'a>(claims: &'a Map<String, Value>, claim: &'static str) -> Result<Option<&'a str>> {
   match claims.get(claim) {
     None => Ok(None),
     Some(Value::String(s)) => Ok(Some(s)),
@@ -154,16 +151,9 @@ impl ClaimRules {
     };
     if !self.audience.is_empty() {
       if aud.is_none() {
-        return Err(failed(
-          "aud",
-          reason::MISSING,
-          "\"aud\" claim is missing".into(),
-        ));
+        return Err(failed("aud", reason::MISSING, "\"aud\" claim is missing".into()));
       }
-      if !aud_values
-        .iter()
-        .any(|a| self.audience.iter().any(|want| want == a))
-      {
+      if !aud_values.iter().any(|a| self.audience.iter().any(|want| want == a)) {
         return Err(failed(
           "aud",
           reason::CHECK_FAILED,
@@ -174,8 +164,7 @@ impl ClaimRules {
 
     let iss = string_claim(claims, "iss")?;
     if !self.issuer.is_empty() {
-      let iss =
-        iss.ok_or_else(|| failed("iss", reason::MISSING, "\"iss\" claim is missing".into()))?;
+      let iss = iss.ok_or_else(|| failed("iss", reason::MISSING, "\"iss\" claim is missing".into()))?;
       if !self.issuer.iter().any(|want| want == iss) {
         return Err(failed(
           "iss",
@@ -187,8 +176,7 @@ impl ClaimRules {
 
     let sub = string_claim(claims, "sub")?;
     if let Some(want) = &self.subject {
-      let sub =
-        sub.ok_or_else(|| failed("sub", reason::MISSING, "\"sub\" claim is missing".into()))?;
+      let sub = sub.ok_or_else(|| failed("sub", reason::MISSING, "\"sub\" claim is missing".into()))?;
       if sub != want {
         return Err(failed(
           "sub",
@@ -237,10 +225,7 @@ mod tests {
     c.remove(field);
     c
   }
-  fn fail(
-    rules: &ClaimRules,
-    c: &Map<String, Value>,
-  ) -> (&'static str, Option<String>, Option<&'static str>) {
+  fn fail(rules: &ClaimRules, c: &Map<String, Value>) -> (&'static str, Option<String>, Option<&'static str>) {
     let e = rules.check(c, NOW).unwrap_err();
     (e.code.as_str(), e.claim.map(|c| c.into_owned()), e.reason)
   }
@@ -264,27 +249,17 @@ mod tests {
       ..Default::default()
     };
     assert!(tolerant.check(&with("exp", json!(NOW - 4.0)), NOW).is_ok());
-    assert_eq!(
-      fail(&tolerant, &with("exp", json!(NOW - 5.0))).0,
-      "ERR_JWT_EXPIRED"
-    );
+    assert_eq!(fail(&tolerant, &with("exp", json!(NOW - 5.0))).0, "ERR_JWT_EXPIRED");
     assert_eq!(
       fail(&rules, &with("exp", json!("9999999999"))),
-      (
-        "ERR_JWT_CLAIM_VALIDATION_FAILED",
-        Some("exp".into()),
-        Some("invalid")
-      )
+      ("ERR_JWT_CLAIM_VALIDATION_FAILED", Some("exp".into()), Some("invalid"))
     );
   }
 
   #[test]
   fn nbf_and_iat() {
     let rules = ClaimRules::default();
-    assert_eq!(
-      fail(&rules, &with("nbf", json!(NOW + 10.0))).1,
-      Some("nbf".into())
-    );
+    assert_eq!(fail(&rules, &with("nbf", json!(NOW + 10.0))).1, Some("nbf".into()));
     assert!(rules.check(&with("nbf", json!(NOW)), NOW).is_ok());
     assert_eq!(
       fail(&rules, &with("iat", json!(NOW + 10.0))),
@@ -319,22 +294,12 @@ mod tests {
     };
     assert!(rules.check(&claims(hanko()), NOW).is_ok());
     assert!(rules.check(&with("aud", json!("app.example")), NOW).is_ok());
-    assert_eq!(
-      fail(&rules, &with("aud", json!(["other"]))).2,
-      Some("check_failed")
-    );
+    assert_eq!(fail(&rules, &with("aud", json!(["other"]))).2, Some("check_failed"));
     assert_eq!(fail(&rules, &with("aud", json!([1]))).2, Some("invalid"));
-    assert_eq!(
-      fail(&rules, &with("aud", json!({"0":"localhost"}))).2,
-      Some("invalid")
-    );
+    assert_eq!(fail(&rules, &with("aud", json!({"0":"localhost"}))).2, Some("invalid"));
     assert_eq!(
       fail(&rules, &without("aud")),
-      (
-        "ERR_JWT_CLAIM_VALIDATION_FAILED",
-        Some("aud".into()),
-        Some("missing")
-      )
+      ("ERR_JWT_CLAIM_VALIDATION_FAILED", Some("aud".into()), Some("missing"))
     );
   }
 
@@ -349,10 +314,7 @@ mod tests {
       fail(&rules, &with("iss", json!("https://evil"))).2,
       Some("check_failed")
     );
-    assert_eq!(
-      fail(&rules, &with("iss", json!(["https://hanko"]))).2,
-      Some("invalid")
-    );
+    assert_eq!(fail(&rules, &with("iss", json!(["https://hanko"]))).2, Some("invalid"));
     let sub = ClaimRules {
       subject: Some("u2".into()),
       ..Default::default()
@@ -360,16 +322,9 @@ mod tests {
     assert_eq!(fail(&sub, &claims(hanko())).1, Some("sub".into()));
     assert_eq!(
       fail(&ClaimRules::default(), &without("sub")),
-      (
-        "ERR_JWT_CLAIM_VALIDATION_FAILED",
-        Some("sub".into()),
-        Some("missing")
-      )
+      ("ERR_JWT_CLAIM_VALIDATION_FAILED", Some("sub".into()), Some("missing"))
     );
-    assert_eq!(
-      fail(&ClaimRules::default(), &without("exp")).1,
-      Some("exp".into())
-    );
+    assert_eq!(fail(&ClaimRules::default(), &without("exp")).1, Some("exp".into()));
     let custom = ClaimRules {
       required_claims: vec!["session_id".into(), "email".into()],
       ..Default::default()

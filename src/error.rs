@@ -57,9 +57,7 @@ impl Code {
     match self {
       Code::JwtExpired => ("ERR_JWT_EXPIRED", Kind::Token),
       Code::JwtClaimValidationFailed => ("ERR_JWT_CLAIM_VALIDATION_FAILED", Kind::Token),
-      Code::JwsSignatureVerificationFailed => {
-        ("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", Kind::Token)
-      }
+      Code::JwsSignatureVerificationFailed => ("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", Kind::Token),
       Code::JwsInvalid => ("ERR_JWS_INVALID", Kind::Token),
       Code::JwtInvalid => ("ERR_JWT_INVALID", Kind::Token),
       Code::AlgNotAllowed => ("ERR_JOSE_ALG_NOT_ALLOWED", Kind::Token),

@@ -45,11 +45,7 @@ pub fn scheme_allowed(url: &Url, allow_insecure_http: bool) -> bool {
 }
 
 /// Parses and checks a URL given in the options; the message names the option.
-pub fn parse_url(
-  value: &str,
-  option: &str,
-  allow_insecure_http: bool,
-) -> std::result::Result<Url, String> {
+pub fn parse_url(value: &str, option: &str, allow_insecure_http: bool) -> std::result::Result<Url, String> {
   let url = Url::parse(value).map_err(|e| format!("{option} is not a valid URL ({e})"))?;
   if !scheme_allowed(&url, allow_insecure_http) {
     return Err(format!(
@@ -111,10 +107,10 @@ impl HttpClient {
     });
     let mut headers = HeaderMap::new();
     for (name, value) in &settings.headers {
-      let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("jwks.headers: {name:?} is not a header name"))?;
-      let value = HeaderValue::from_str(value)
-        .map_err(|_| format!("jwks.headers: the value of {name} is not valid"))?;
+      let name =
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("jwks.headers: {name:?} is not a header name"))?;
+      let value =
+        HeaderValue::from_str(value).map_err(|_| format!("jwks.headers: the value of {name} is not valid"))?;
       headers.insert(name, value);
     }
     let client = Client::builder()
@@ -201,10 +197,7 @@ impl HttpClient {
       Ok(result) => result,
       Err(_) => Err(Error::new(
         Code::JwksTimeout,
-        format!(
-          "{what} did not answer within {} ms",
-          self.timeout.as_millis()
-        ),
+        format!("{what} did not answer within {} ms", self.timeout.as_millis()),
       )),
     }
   }
@@ -256,10 +249,7 @@ mod tests {
   fn cache_control() {
     let mut h = HeaderMap::new();
     assert_eq!(cache_control_max_age(&h), None);
-    h.insert(
-      CACHE_CONTROL,
-      HeaderValue::from_static("public, max-age=600"),
-    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=600"));
     assert_eq!(cache_control_max_age(&h), Some(600_000));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     assert_eq!(cache_control_max_age(&h), Some(0));

@@ -1,14 +1,10 @@
 //! A JWK turned into a verifying key once, kept for as long as it stays in the key set.
 
 use crate::error::{Code, Error, Result};
-use aws_lc_rs::signature::{
-  self as sig, ParsedPublicKey, RsaPublicKeyComponents, VerificationAlgorithm,
-};
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents, VerificationAlgorithm};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::jwk::{
-  AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
-};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
 use jsonwebtoken::Algorithm;
 use std::sync::OnceLock;
 
@@ -124,9 +120,7 @@ impl Key {
     }
     let alg = match &common.key_algorithm {
       None => None,
-      Some(key_alg) => {
-        Some(key_algorithm(key_alg).ok_or("its \"alg\" is not a signature algorithm we verify")?)
-      }
+      Some(key_alg) => Some(key_algorithm(key_alg).ok_or("its \"alg\" is not a signature algorithm we verify")?),
     };
     let material = match &jwk.algorithm {
       AlgorithmParameters::RSA(rsa) => {
@@ -135,14 +129,20 @@ impl Key {
         let n = strip_leading_zeros(&n).to_vec();
         let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
         if bits < MIN_RSA_BITS {
-          return Err(format!(
-            "its RSA modulus has {bits} bits, under {MIN_RSA_BITS}"
-          ));
+          return Err(format!("its RSA modulus has {bits} bits, under {MIN_RSA_BITS}"));
         }
-        Material::Rsa {
-          n,
-          e: strip_leading_zeros(&e).to_vec(),
+        let e = strip_leading_zeros(&e).to_vec();
+        // The crypto library accepts e = 1 (which makes every signature forgeable) and even exponents;
+        // refuse them here, with ring's range: odd, 3 ..= 2^33 - 1.
+        let exponent = if e.len() <= 8 {
+          e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+        } else {
+          u64::MAX
+        };
+        if exponent < 3 || exponent % 2 == 0 || exponent > (1u64 << 33) - 1 {
+          return Err("its RSA public exponent is not an odd number from 3 to 2^33 - 1".into());
         }
+        Material::Rsa { n, e }
       }
       AlgorithmParameters::EllipticCurve(ec) => {
         let size = match ec.curve {
@@ -250,12 +250,7 @@ impl Key {
 
   /// Verifies `signature` over `message` with this key and `alg` (SPEC §3.4).
   pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> Result<()> {
-    let failed = || {
-      Error::new(
-        Code::JwsSignatureVerificationFailed,
-        "the signature does not verify",
-      )
-    };
+    let failed = || Error::new(Code::JwsSignatureVerificationFailed, "the signature does not verify");
     if !self.usable_for(alg) {
       return Err(failed());
     }
@@ -308,8 +303,7 @@ pub(crate) mod tests {
 
   #[test]
   fn rfc7515_a2_rs256_verifies_and_a_flipped_bit_does_not() {
-    let key =
-      Key::from_json(&json!({"kty":"RSA","n":A2_N,"e":"AQAB","kid":"a2","use":"sig"})).unwrap();
+    let key = Key::from_json(&json!({"kty":"RSA","n":A2_N,"e":"AQAB","kid":"a2","use":"sig"})).unwrap();
     let (input, mut sig) = split(A2_TOKEN);
     key.verify(Algorithm::RS256, input, &sig).unwrap();
     assert!(
@@ -340,6 +334,9 @@ pub(crate) mod tests {
       json!({"kty":"RSA","n":A2_N,"e":"AQAB","alg":"RSA-OAEP"}),
       json!({"kty":"RSA","n":A2_N,"e":"AQAB","alg":"ES256"}),
       json!({"kty":"RSA","n":"***","e":"AQAB"}),
+      json!({"kty":"RSA","n":A2_N,"e":"AQ"}),
+      json!({"kty":"RSA","n":A2_N,"e":"AQAA"}),
+      json!({"kty":"RSA","n":A2_N,"e":"AQAAAAAAAAAAAQ"}),
       json!({"kty":"oct","k":"c2VjcmV0"}),
       json!({"kty":"EC","crv":"P-521","x":A3_X,"y":A3_Y}),
       json!({"kty":"EC","crv":"P-256","x":A3_X,"y":A3_X}),

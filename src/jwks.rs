@@ -37,24 +37,20 @@ impl KeySet {
   /// `ERR_JWKS_INVALID`. Keys equal to one in `previous` are reused with their parsed form.
   pub fn parse(body: &[u8], previous: Option<&KeySet>) -> Result<KeySet> {
     let invalid = |why: String| Error::new(Code::JwksInvalid, why);
-    let document = crate::jws::parse_json_object(body)
-      .map_err(|e| invalid(format!("the JWKS is not a JSON object: {e}")))?;
+    let document =
+      crate::jws::parse_json_object(body).map_err(|e| invalid(format!("the JWKS is not a JSON object: {e}")))?;
     let Some(serde_json::Value::Array(entries)) = document.get("keys") else {
       return Err(invalid("the JWKS has no \"keys\" array".into()));
     };
     let mut set = KeySet::default();
     for (index, entry) in entries.iter().enumerate() {
       if set.keys.len() >= MAX_KEYS {
-        set
-          .skipped
-          .push(format!("keys after the first {MAX_KEYS} usable ones"));
+        set.skipped.push(format!("keys after the first {MAX_KEYS} usable ones"));
         break;
       }
       match Key::from_json(entry) {
         Ok(key) => {
-          let reused = previous
-            .and_then(|p| p.keys.iter().find(|old| ***old == key))
-            .cloned();
+          let reused = previous.and_then(|p| p.keys.iter().find(|old| ***old == key)).cloned();
           set.keys.push(reused.unwrap_or_else(|| Arc::new(key)));
         }
         Err(why) => set.skipped.push(format!("key {index}: {why}")),
@@ -182,11 +178,7 @@ pub struct KeyCache {
 fn no_log(_: &str) {}
 
 impl KeyCache {
-  pub fn new(
-    settings: CacheSettings,
-    clock: Arc<dyn Clock>,
-    source: Box<dyn Fetch>,
-  ) -> Arc<KeyCache> {
+  pub fn new(settings: CacheSettings, clock: Arc<dyn Clock>, source: Box<dyn Fetch>) -> Arc<KeyCache> {
     Self::with_log(settings, clock, source, no_log)
   }
 
@@ -213,10 +205,7 @@ impl KeyCache {
   fn lock(&self) -> MutexGuard<'_, State> {
     // A poisoned lock only means another thread panicked mid-update; the state is still consistent
     // enough to serve keys (every update is a handful of assignments).
-    self
-      .state
-      .lock()
-      .unwrap_or_else(|poisoned| poisoned.into_inner())
+    self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
   }
 
   pub fn epoch(&self) -> u64 {
@@ -245,9 +234,7 @@ impl KeyCache {
     let mut state = self.lock();
     match self.usable(&state, now) {
       Some(keys) => {
-        if now >= state.fresh_until
-          && Self::since_last_start(&state, now) >= self.settings.refresh_retry()
-        {
+        if now >= state.fresh_until && Self::since_last_start(&state, now) >= self.settings.refresh_retry() {
           (self.log)("key set past its fresh age: refreshing in the background");
           self.start_fetch(&mut state, now);
         }
@@ -261,16 +248,11 @@ impl KeyCache {
             let no_key = Error::new(
               Code::JwksNoMatchingKey,
               match kid {
-                Some(kid) => format!(
-                  "no usable key with kid {:?} in the key set",
-                  crate::jws::truncate(kid)
-                ),
+                Some(kid) => format!("no usable key with kid {:?} in the key set", crate::jws::truncate(kid)),
                 None => "no usable key in the key set for the token's algorithm".to_string(),
               },
             );
-            if Self::since_last_start(&state, now) < self.settings.cooldown
-              && state.in_flight.is_none()
-            {
+            if Self::since_last_start(&state, now) < self.settings.cooldown && state.in_flight.is_none() {
               (self.log)("unknown kid during cooldown: not refetching");
               return Lookup::Failed(no_key);
             }
@@ -285,8 +267,7 @@ impl KeyCache {
       }
       None => {
         let last_failed = state.last_error.is_some() && state.in_flight.is_none();
-        if last_failed && Self::since_last_start(&state, now) < self.settings.retry_after_failure()
-        {
+        if last_failed && Self::since_last_start(&state, now) < self.settings.retry_after_failure() {
           return Lookup::Failed(state.last_error.clone().unwrap_or_else(not_loaded));
         }
         if may_wait {
@@ -400,11 +381,7 @@ impl KeyCache {
           (self.log)(&format!("skipped a JWKS entry: {skipped}"));
         }
         if let Some(old) = &state.keys {
-          if old
-            .keys
-            .iter()
-            .any(|k| !set.keys.iter().any(|n| Arc::ptr_eq(k, n)))
-          {
+          if old.keys.iter().any(|k| !set.keys.iter().any(|n| Arc::ptr_eq(k, n))) {
             self.epoch.fetch_add(1, Ordering::AcqRel);
             (self.log)("a key left the key set");
           }
@@ -421,9 +398,7 @@ impl KeyCache {
       Err(err) => {
         state.failures += 1;
         if self.usable(&state, now).is_some() {
-          (self.log)(&format!(
-            "key set refresh failed, serving the last good keys: {err}"
-          ));
+          (self.log)(&format!("key set refresh failed, serving the last good keys: {err}"));
         } else {
           (self.log)(&format!("key set fetch failed: {err}"));
         }
@@ -476,7 +451,7 @@ pub fn shared(
 
 #[cfg(test)]
 mod tests {
-  #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+  #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
   use super::*;
   use crate::clock::ManualClock;
   use crate::fetch::BoxFuture;
@@ -543,7 +518,8 @@ mod tests {
 
   #[test]
   fn a_partly_broken_set_keeps_its_usable_keys() {
-    let body = json!({"keys":[rsa("k1"), {"kty":"oct","k":"AA"}, {"kty":"EC","crv":"P-256","x":A3_X,"y":A3_Y,"kid":"ec"}, 7]});
+    let body =
+      json!({"keys":[rsa("k1"), {"kty":"oct","k":"AA"}, {"kty":"EC","crv":"P-256","x":A3_X,"y":A3_Y,"kid":"ec"}, 7]});
     let set = KeySet::parse(body.to_string().as_bytes(), None).unwrap();
     assert_eq!(set.kids(), ["k1", "ec"]);
     assert_eq!(set.skipped.len(), 2);
@@ -562,24 +538,11 @@ mod tests {
   fn kidless_selection_needs_exactly_one_usable_key() {
     let one = KeySet::parse(json!({"keys":[rsa("a")]}).to_string().as_bytes(), None).unwrap();
     assert!(one.select(None, Algorithm::RS256).is_ok());
-    assert_eq!(
-      one.select(None, Algorithm::ES256).unwrap_err(),
-      Miss::NoMatch
-    );
-    let two = KeySet::parse(
-      json!({"keys":[rsa("a"), rsa("b")]}).to_string().as_bytes(),
-      None,
-    )
-    .unwrap();
-    assert_eq!(
-      two.select(None, Algorithm::RS256).unwrap_err(),
-      Miss::Multiple
-    );
+    assert_eq!(one.select(None, Algorithm::ES256).unwrap_err(), Miss::NoMatch);
+    let two = KeySet::parse(json!({"keys":[rsa("a"), rsa("b")]}).to_string().as_bytes(), None).unwrap();
+    assert_eq!(two.select(None, Algorithm::RS256).unwrap_err(), Miss::Multiple);
     assert!(two.select(Some("b"), Algorithm::RS256).is_ok());
-    assert_eq!(
-      two.select(Some("c"), Algorithm::RS256).unwrap_err(),
-      Miss::NoMatch
-    );
+    assert_eq!(two.select(Some("c"), Algorithm::RS256).unwrap_err(), Miss::NoMatch);
   }
 
   #[test]
@@ -625,10 +588,7 @@ mod tests {
     assert_eq!(script.calls(), 2, "one background refresh");
     let stats = cache.stats();
     assert!(stats.serving_stale);
-    assert_eq!(
-      stats.last_fetch_status.as_deref(),
-      Some("ERR_JWKS_UNAVAILABLE")
-    );
+    assert_eq!(stats.last_fetch_status.as_deref(), Some("ERR_JWKS_UNAVAILABLE"));
     clock.advance(86_400_000 - 1);
     assert!(found(&cache, "k1").is_ok(), "still within max_stale");
     clock.advance(1);
@@ -640,20 +600,14 @@ mod tests {
     );
     script.set(doc(json!([rsa("k1")]), None));
     clock.advance(1_000);
-    assert!(
-      found(&cache, "k1").is_ok(),
-      "recovers on the next due fetch"
-    );
+    assert!(found(&cache, "k1").is_ok(), "recovers on the next due fetch");
   }
 
   #[test]
   fn a_failed_first_load_is_retried_after_a_pause_not_per_request() {
     let (cache, script, clock) = setup(CacheSettings::default());
     script.set(down());
-    assert_eq!(
-      found(&cache, "k1").unwrap_err().code.as_str(),
-      "ERR_JWKS_UNAVAILABLE"
-    );
+    assert_eq!(found(&cache, "k1").unwrap_err().code.as_str(), "ERR_JWKS_UNAVAILABLE");
     for _ in 0..50 {
       assert!(found(&cache, "k1").is_err());
     }
@@ -710,11 +664,7 @@ mod tests {
       ..Script::default()
     };
     script.set(doc(json!([rsa("k1")]), None));
-    let cache = KeyCache::new(
-      cache.settings().clone(),
-      ManualClock::at(5),
-      Box::new(script.clone()),
-    );
+    let cache = KeyCache::new(cache.settings().clone(), ManualClock::at(5), Box::new(script.clone()));
     let results = block(async {
       let tasks: Vec<_> = (0..200)
         .map(|_| {

@@ -52,11 +52,9 @@ fn jws_invalid(message: &str) -> Error {
 
 fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>> {
   // URL_SAFE_NO_PAD refuses padding, the standard alphabet and non-canonical trailing bits.
-  URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
-    jws_invalid(&format!(
-      "the {what} segment is not base64url without padding"
-    ))
-  })
+  URL_SAFE_NO_PAD
+    .decode(segment)
+    .map_err(|_| jws_invalid(&format!("the {what} segment is not base64url without padding")))
 }
 
 /// Parses a JSON object, refusing duplicate member names (serde_json would keep the last one silently,
@@ -71,17 +69,12 @@ pub fn parse_json_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
       f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(
-      self,
-      mut access: A,
-    ) -> std::result::Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<Self::Value, A::Error> {
       let mut map = Map::new();
       while let Some(key) = access.next_key::<String>()? {
         let value: Value = access.next_value()?;
         if map.contains_key(&key) {
-          return Err(serde::de::Error::custom(format!(
-            "duplicate member {key:?}"
-          )));
+          return Err(serde::de::Error::custom(format!("duplicate member {key:?}")));
         }
         map.insert(key, value);
       }
@@ -106,14 +99,10 @@ pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a
   let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
     (parts.next(), parts.next(), parts.next(), parts.next())
   else {
-    return Err(jws_invalid(
-      "a compact JWS has exactly three dot-separated segments",
-    ));
+    return Err(jws_invalid("a compact JWS has exactly three dot-separated segments"));
   };
   if header_b64.is_empty() || payload_b64.is_empty() {
-    return Err(jws_invalid(
-      "the header and payload segments must not be empty",
-    ));
+    return Err(jws_invalid("the header and payload segments must not be empty"));
   }
 
   let header_bytes = decode_segment(header_b64, "header")?;
@@ -121,14 +110,10 @@ pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a
     .map_err(|why| jws_invalid(&format!("the protected header is not a JSON object: {why}")))?;
   let payload_bytes = decode_segment(payload_b64, "payload")?;
   let signature = decode_segment(signature_b64, "signature")?;
-  let payload_json = String::from_utf8(payload_bytes)
-    .map_err(|_| Error::new(Code::JwtInvalid, "the payload is not UTF-8 JSON"))?;
-  let claims = parse_json_object(payload_json.as_bytes()).map_err(|why| {
-    Error::new(
-      Code::JwtInvalid,
-      format!("the payload is not a JSON object: {why}"),
-    )
-  })?;
+  let payload_json =
+    String::from_utf8(payload_bytes).map_err(|_| Error::new(Code::JwtInvalid, "the payload is not UTF-8 JSON"))?;
+  let claims = parse_json_object(payload_json.as_bytes())
+    .map_err(|why| Error::new(Code::JwtInvalid, format!("the payload is not a JSON object: {why}")))?;
 
   let alg_name = match header.get("alg") {
     Some(Value::String(name)) => name.as_str(),
@@ -159,10 +144,7 @@ pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a
   let typ = optional_string(&header, "typ")?;
 
   let signing_input_len = header_b64.len() + 1 + payload_b64.len();
-  let signing_input = token
-    .as_bytes()
-    .get(..signing_input_len)
-    .unwrap_or_default();
+  let signing_input = token.as_bytes().get(..signing_input_len).unwrap_or_default();
   Ok(ParsedToken {
     header: Header { alg, kid, typ },
     signing_input,
@@ -176,9 +158,7 @@ fn optional_string(header: &Map<String, Value>, name: &str) -> Result<Option<Str
   match header.get(name) {
     None => Ok(None),
     Some(Value::String(value)) => Ok(Some(value.clone())),
-    Some(_) => Err(jws_invalid(&format!(
-      "the \"{name}\" header must be a string"
-    ))),
+    Some(_) => Err(jws_invalid(&format!("the \"{name}\" header must be a string"))),
   }
 }
 
@@ -194,10 +174,7 @@ pub fn truncate(text: &str) -> &str {
 pub fn typ_matches(expected: &str, actual: &str) -> bool {
   fn normalize(value: &str) -> String {
     let lower = value.to_ascii_lowercase();
-    lower
-      .strip_prefix("application/")
-      .map(str::to_owned)
-      .unwrap_or(lower)
+    lower.strip_prefix("application/").map(str::to_owned).unwrap_or(lower)
   }
   normalize(expected) == normalize(actual)
 }
@@ -230,10 +207,7 @@ mod tests {
     assert_eq!(parsed.header.kid.as_deref(), Some("k1"));
     assert_eq!(parsed.claims["sub"], "u");
     assert_eq!(parsed.signature, b"sig");
-    assert_eq!(
-      parsed.signing_input,
-      t.rsplit_once('.').unwrap().0.as_bytes()
-    );
+    assert_eq!(parsed.signing_input, t.rsplit_once('.').unwrap().0.as_bytes());
   }
 
   #[test]
@@ -242,11 +216,7 @@ mod tests {
     assert_eq!(code("a.b"), "ERR_JWS_INVALID");
     assert_eq!(code(&format!("{good}.extra")), "ERR_JWS_INVALID");
     assert_eq!(code(&format!("{}=", good)), "ERR_JWS_INVALID", "padding");
-    assert_eq!(
-      code(&good.replace('.', ".+")),
-      "ERR_JWS_INVALID",
-      "standard alphabet"
-    );
+    assert_eq!(code(&good.replace('.', ".+")), "ERR_JWS_INVALID", "standard alphabet");
     assert_eq!(code(&"a".repeat(MAX_TOKEN_BYTES + 1)), "ERR_JWS_INVALID");
     assert_eq!(code(&token("[1]", "{}")), "ERR_JWS_INVALID");
     assert_eq!(
@@ -254,26 +224,17 @@ mod tests {
       "ERR_JWS_INVALID"
     );
     assert_eq!(code(&token(r#"{"alg":1}"#, "{}")), "ERR_JWS_INVALID");
-    assert_eq!(
-      code(&token(r#"{"alg":"RS256","kid":7}"#, "{}")),
-      "ERR_JWS_INVALID"
-    );
+    assert_eq!(code(&token(r#"{"alg":"RS256","kid":7}"#, "{}")), "ERR_JWS_INVALID");
     assert_eq!(
       code(&token(r#"{"alg":"RS256","crit":["exp"]}"#, "{}")),
       "ERR_JWS_INVALID"
     );
-    assert_eq!(
-      code(&token(r#"{"alg":"RS256","crit":[]}"#, "{}")),
-      "ERR_JWS_INVALID"
-    );
+    assert_eq!(code(&token(r#"{"alg":"RS256","crit":[]}"#, "{}")), "ERR_JWS_INVALID");
   }
 
   #[test]
   fn payload_failures_are_jwt_invalid() {
-    assert_eq!(
-      code(&token(r#"{"alg":"RS256"}"#, "\"str\"")),
-      "ERR_JWT_INVALID"
-    );
+    assert_eq!(code(&token(r#"{"alg":"RS256"}"#, "\"str\"")), "ERR_JWT_INVALID");
     assert_eq!(
       code(&token(r#"{"alg":"RS256"}"#, r#"{"sub":"a","sub":"b"}"#)),
       "ERR_JWT_INVALID"

@@ -14,10 +14,7 @@ static RUNTIME: LazyLock<std::io::Result<Runtime>> = LazyLock::new(|| {
 });
 
 pub fn get() -> Result<&'static Runtime> {
-  RUNTIME.as_ref().map_err(|e| {
-    Error::new(
-      Code::JwksUnavailable,
-      format!("cannot start the I/O runtime: {e}"),
-    )
-  })
+  RUNTIME
+    .as_ref()
+    .map_err(|e| Error::new(Code::JwksUnavailable, format!("cannot start the I/O runtime: {e}")))
 }

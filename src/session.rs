@@ -81,12 +81,7 @@ pub struct SessionChecker {
 }
 
 impl SessionChecker {
-  pub fn new(
-    client: HttpClient,
-    url: Url,
-    settings: SessionSettings,
-    clock: Arc<dyn Clock>,
-  ) -> SessionChecker {
+  pub fn new(client: HttpClient, url: Url, settings: SessionSettings, clock: Arc<dyn Clock>) -> SessionChecker {
     SessionChecker {
       client,
       url,
@@ -99,10 +94,7 @@ impl SessionChecker {
   }
 
   fn lock(&self) -> MutexGuard<'_, State> {
-    self
-      .state
-      .lock()
-      .unwrap_or_else(|poisoned| poisoned.into_inner())
+    self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
   }
 
   /// The cached answer for a session, if still trusted.
@@ -123,12 +115,7 @@ impl SessionChecker {
 
   /// Asks Hanko (or joins the request in flight for this session). `exp_ms` caps how long a live
   /// answer is cached.
-  pub async fn confirm(
-    self: &Arc<Self>,
-    session_id: &str,
-    token: &str,
-    exp_ms: Option<u64>,
-  ) -> Result<Answer> {
+  pub async fn confirm(self: &Arc<Self>, session_id: &str, token: &str, exp_ms: Option<u64>) -> Result<Answer> {
     if session_id.len() > MAX_SESSION_ID_BYTES {
       return Err(Error::claim(
         Code::JwtClaimValidationFailed,
@@ -165,19 +152,12 @@ impl SessionChecker {
       Ok(value) => value.clone(),
       Err(_) => None,
     };
-    outcome.unwrap_or_else(|| {
-      Err(Error::new(
-        Code::SessionUnavailable,
-        "the session check was abandoned",
-      ))
-    })
+    outcome.unwrap_or_else(|| Err(Error::new(Code::SessionUnavailable, "the session check was abandoned")))
   }
 
   async fn ask(&self, token: &str) -> Result<Answer> {
     self.checks.fetch_add(1, Ordering::Relaxed);
-    let body = serde_json::json!({ "session_token": token })
-      .to_string()
-      .into_bytes();
+    let body = serde_json::json!({ "session_token": token }).to_string().into_bytes();
     let fetched = self
       .client
       .request(self.url.clone(), Some(body), "the session service")
@@ -244,10 +224,7 @@ mod tests {
       parse_answer(br#"{"is_valid":true,"claims":{"sub":"x"}}"#).unwrap(),
       Answer::Live
     );
-    assert_eq!(
-      parse_answer(br#"{"is_valid":false}"#).unwrap(),
-      Answer::Dead
-    );
+    assert_eq!(parse_answer(br#"{"is_valid":false}"#).unwrap(), Answer::Dead);
     for bad in [
       &b""[..],
       b"[]",
@@ -257,10 +234,7 @@ mod tests {
       b"<html>",
       br#"{"is_valid":true,"is_valid":false}"#,
     ] {
-      assert_eq!(
-        parse_answer(bad).unwrap_err().code.as_str(),
-        "ERR_SESSION_UNAVAILABLE"
-      );
+      assert_eq!(parse_answer(bad).unwrap_err().code.as_str(), "ERR_SESSION_UNAVAILABLE");
     }
   }
 }
