@@ -270,10 +270,10 @@ describe('the middleware function', () => {
     const res = { headersSent: false, setHeader() {} }
     // First request: the key set is fetched, so `next` comes later.
     await new Promise((resolve, reject) => middleware(req, res, (err) => (err ? reject(err) : resolve())))
-    // Now the key is cached: `next` is called before the middleware returns.
+    // Now the token is cached: `next` is called before the middleware returns.
     let calledSync = false
     let error
-    middleware({ method: 'GET', headers: { authorization: `Bearer ${issuer.token()}` } }, res, (err) => {
+    middleware({ method: 'GET', headers: { authorization: `Bearer ${token}` } }, res, (err) => {
       calledSync = true
       error = err
     })

@@ -27,8 +27,8 @@ enum Material {
   },
 }
 
-/// The algorithms, in a fixed order, for the per-algorithm parsed-key slots.
-const SLOTS: [Algorithm; 9] = [
+/// Every algorithm we verify, in a fixed order (also the per-algorithm parsed-key slots).
+pub const ALGORITHMS: [Algorithm; 9] = [
   Algorithm::RS256,
   Algorithm::RS384,
   Algorithm::RS512,
@@ -41,7 +41,7 @@ const SLOTS: [Algorithm; 9] = [
 ];
 
 fn slot(alg: Algorithm) -> Option<usize> {
-  SLOTS.iter().position(|a| *a == alg)
+  ALGORITHMS.iter().position(|a| *a == alg)
 }
 
 /// EC and Ed25519 algorithms (RSA goes through [`rsa_parameters`], which keeps the parsed-key path).
@@ -74,7 +74,7 @@ pub struct Key {
   material: Material,
   /// Parsed once per algorithm on first use, then reused: aws-lc builds the public key (and its
   /// Montgomery context) at parse time, which for RSA-4096 costs about as much as a verification.
-  parsed: [OnceLock<Option<ParsedPublicKey>>; SLOTS.len()],
+  parsed: [OnceLock<Option<ParsedPublicKey>>; ALGORITHMS.len()],
 }
 
 impl std::fmt::Debug for Key {
