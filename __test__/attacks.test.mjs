@@ -234,6 +234,8 @@ const KEY_SETS = () => {
     ['EC with short coordinates', { keys: [{ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' }] }, 'ERR_JWKS_INVALID'],
     ['EC point not on the curve', { keys: [{ kty: 'EC', crv: 'P-256', x: ecx, y: ecy }] }, 'ERR_JWKS_INVALID'],
     ['RSA n not base64url', { keys: [{ ...good, n: '!!!!' }] }, 'ERR_JWKS_INVALID'],
+    ['RSA n empty (a fuzzing find)', { keys: [{ ...good, n: '' }] }, 'ERR_JWKS_INVALID'],
+    ['RSA n all zero bytes', { keys: [{ ...good, n: 'AAAAAA' }] }, 'ERR_JWKS_INVALID'],
     ['RSA e = 1', { keys: [{ ...good, e: 'AQ' }] }, 'ERR_JWKS_INVALID'],
     ['RSA e even', { keys: [{ ...good, e: 'AQAA' }] }, 'ERR_JWKS_INVALID'],
     ['OKP X25519 (key agreement)', { keys: [{ kty: 'OKP', crv: 'X25519', x: ecx }] }, 'ERR_JWKS_INVALID'],

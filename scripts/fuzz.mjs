@@ -1,11 +1,11 @@
-// `npm run fuzz [-- <seconds per target>]`: runs every cargo-fuzz target for a set time and prints the
+// `npm run fuzz [-- <seconds per target> [targets…]]`: runs every cargo-fuzz target for a set time and prints the
 // executions and findings. cargo-fuzz runs on the stable toolchain with RUSTC_BOOTSTRAP=1 (it passes a few
 // -Z flags) and without a sanitizer (ASan's runtime is nightly-only); crashes land in fuzz/artifacts/.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 
 const seconds = Number(process.argv[2] ?? 60)
-const targets = ['token', 'jwks', 'session_answer']
+const targets = process.argv.length > 3 ? process.argv.slice(3) : ['token', 'jwks', 'session_answer']
 const env = { ...process.env, RUSTC_BOOTSTRAP: '1' }
 
 if (spawnSync('cargo', ['fuzz', '--version'], { env }).status !== 0) {
@@ -19,6 +19,8 @@ for (const target of targets) {
   const corpus = `fuzz/corpus/${target}`
   mkdirSync(corpus, { recursive: true })
   cpSync(`fuzz/seeds/${target}`, corpus, { recursive: true })
+  // Past crashes (fixed, and replayed by the Rust unit tests) seed the corpus too.
+  if (existsSync(`fuzz/regressions/${target}`)) cpSync(`fuzz/regressions/${target}`, corpus, { recursive: true })
   const args = ['fuzz', 'run', '--sanitizer', 'none', '--fuzz-dir', 'fuzz', target, corpus, '--', `-max_total_time=${seconds}`, '-print_final_stats=1', '-max_len=20000']
   console.log(`\n=== cargo ${args.join(' ')}`)
   const run = spawnSync('cargo', args, { env, encoding: 'utf8', maxBuffer: 256 << 20 })

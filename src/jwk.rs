@@ -127,7 +127,9 @@ impl Key {
         let n = b64(&rsa.n, "n")?;
         let e = b64(&rsa.e, "e")?;
         let n = strip_leading_zeros(&n).to_vec();
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        // `n` has no leading zero byte now, so its first byte has at most 7 leading zero bits. An empty
+        // `n` has 0 bits (found by fuzzing: computing `0 * 8 - 8` overflowed).
+        let bits = n.first().map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize);
         if bits < MIN_RSA_BITS {
           return Err(format!("its RSA modulus has {bits} bits, under {MIN_RSA_BITS}"));
         }
@@ -335,6 +337,8 @@ pub(crate) mod tests {
       json!({"kty":"RSA","n":A2_N,"e":"AQAB","alg":"ES256"}),
       json!({"kty":"RSA","n":"***","e":"AQAB"}),
       json!({"kty":"RSA","n":A2_N,"e":"AQ"}),
+      json!({"kty":"RSA","n":"","e":"AQAB"}),
+      json!({"kty":"RSA","n":"AAAA","e":"AQAB"}),
       json!({"kty":"RSA","n":A2_N,"e":"AQAA"}),
       json!({"kty":"RSA","n":A2_N,"e":"AQAAAAAAAAAAAQ"}),
       json!({"kty":"oct","k":"c2VjcmV0"}),

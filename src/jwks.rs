@@ -535,6 +535,16 @@ mod tests {
   }
 
   #[test]
+  fn fuzz_regressions_parse_without_panicking() {
+    // Every input the fuzzer ever crashed on is kept in fuzz/regressions/jwks and replayed here.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/jwks");
+    for entry in std::fs::read_dir(dir).unwrap() {
+      let body = std::fs::read(entry.unwrap().path()).unwrap();
+      let _ = KeySet::parse(&body, None);
+    }
+  }
+
+  #[test]
   fn kidless_selection_needs_exactly_one_usable_key() {
     let one = KeySet::parse(json!({"keys":[rsa("a")]}).to_string().as_bytes(), None).unwrap();
     assert!(one.select(None, Algorithm::RS256).is_ok());
