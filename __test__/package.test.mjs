@@ -33,8 +33,17 @@ test('packed tarballs install and work without a Rust toolchain', { skip: proces
   const binary = join(staging, 'npm', platform, `hanko-auth.${platform}.node`)
   const binaryBytes = statSync(binary).size
 
-  // 2. Pack both.
-  const packed = JSON.parse((await npm(['pack', '--json', '--pack-destination', work], root)).stdout)[0]
+  // 2. Pack both. The published main manifest lists every platform package as an optional dependency at
+  //    its own version (scripts/release-manifest.mjs, as the release workflow runs it).
+  const raw = JSON.parse((await npm(['pack', '--json', '--pack-destination', staging], root)).stdout)[0]
+  const mainDir = join(staging, 'main')
+  mkdirSync(mainDir)
+  await run('tar', ['xzf', join(staging, raw.filename), '-C', mainDir])
+  await run(process.execPath, [join(root, 'scripts', 'release-manifest.mjs'), join(mainDir, 'package', 'package.json')])
+  const manifest = JSON.parse(readFileSync(join(mainDir, 'package', 'package.json'), 'utf8'))
+  assert.equal(Object.keys(manifest.optionalDependencies).length, 7)
+  assert.equal(manifest.optionalDependencies[`hanko-auth-${platform}`], pkg.version)
+  const packed = JSON.parse((await npm(['pack', '--json', '--pack-destination', work], join(mainDir, 'package'))).stdout)[0]
   const packedPlatform = JSON.parse((await npm(['pack', '--json', '--pack-destination', work], join(staging, 'npm', platform))).stdout)[0]
   const mainFiles = packed.files.map((f) => f.path)
   assert.ok(!mainFiles.some((f) => f.endsWith('.node')), 'the main package carries no binary')
