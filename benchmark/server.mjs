@@ -1,5 +1,5 @@
 // One Express 5 app per run, protected by the contender named on the command line:
-//   node benchmark/server.mjs <none|floor|hanko-auth|express-jwt|jose|fast-jwt> <hanko api url> <cache size>
+//   node benchmark/server.mjs <none|noop|floor|hanko-auth|express-jwt|jose|fast-jwt> <hanko api url> <cache size>
 // Reports its port, then CPU and RSS on request, over IPC.
 import crypto from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -51,6 +51,9 @@ if (mode === 'hanko-auth') {
     req.auth = payload
     next()
   })
+} else if (mode === 'noop') {
+  // The cost of mounting any middleware on /api, for comparison.
+  app.use('/api', (req, res, next) => next())
 } else if (mode === 'floor') {
   // The floor-bound ideal: Express plus a bare node:crypto verify with a pre-parsed KeyObject, nothing else
   // (no claim checks, no key lookup). No real verifier can be cheaper than this.
