@@ -195,15 +195,19 @@ function jwksUriFrom(options) {
   if (!host) {
     throw new TypeError('jwksHost is required: pass the Hanko API URL (or set jwksUri, or the HANKO_API_URL environment variable)')
   }
+  return underHost(host, '.well-known/jwks.json')
+}
+
+/** `<Hanko API URL>/<path>`, keeping a tenant path (`<api>/<tenant_id>`). */
+function underHost(host, path) {
   let base
   try {
     base = new URL(host)
   } catch {
     throw new TypeError(`jwksHost is not a valid URL: ${JSON.stringify(String(host).slice(0, 200))}`)
   }
-  // Keep a tenant path (`<api>/<tenant_id>`): resolve relative to the host with a trailing slash.
   if (!base.pathname.endsWith('/')) base.pathname += '/'
-  return new URL('.well-known/jwks.json', base).href
+  return new URL(path, base).href
 }
 
 function resolveJwks(jwks) {
@@ -239,10 +243,8 @@ function resolveValidateSession(options) {
   if (typeof host !== 'string' || host.length === 0) {
     throw new TypeError('validateSession needs jwksHost (the Hanko API URL): jwksUri alone does not say where Hanko is')
   }
-  const base = new URL(host)
-  if (!base.pathname.endsWith('/')) base.pathname += '/'
   return {
-    url: new URL('sessions/validate', base).href,
+    url: underHost(host, 'sessions/validate'),
     ttl: settings.ttl === undefined ? 30_000 : integer(settings.ttl, 'validateSession.ttl', 1),
     maxEntries: settings.maxEntries === undefined ? 10_000 : integer(settings.maxEntries, 'validateSession.maxEntries', 1, 10_000_000),
     failOpen: boolean(settings.failOpen, 'validateSession.failOpen', false),
@@ -426,15 +428,18 @@ class Verifier {
     return claims
   }
 
-  /** Local verification with what is cached (sync): claims, an error, or `null` to fetch keys first. */
-  #local(token) {
+  /**
+   * Local verification with what is cached (sync): claims, an error, or `null` to fetch keys first.
+   * With `keysOnly`, a needed fetch starts in the background and the token fails now (verifySync).
+   */
+  #local(token, keysOnly = false) {
     if (this.#tokens !== null) {
       const claims = this.#hit(token)
       if (claims !== undefined) return claims
     }
     // Read before verifying: if a key leaves meanwhile, the entry is born stale.
     const epoch = this.#tokens === null ? 0 : this.#readEpoch()
-    const outcome = this.#native.tryVerify(token)
+    const outcome = keysOnly ? this.#native.verifySync(token) : this.#native.tryVerify(token)
     return outcome === null ? null : this.#settle(token, outcome, epoch)
   }
 
@@ -443,9 +448,7 @@ class Verifier {
    * `inline` false only a token-cache hit answers; a new token returns `null` (verify off-thread).
    */
   [kTryVerify](token, inline = true) {
-    let local
-    if (inline) local = this.#local(token)
-    else if (this.#tokens === null || (local = this.#hit(token)) === undefined) return null
+    const local = inline ? this.#local(token) : ((this.#tokens === null ? undefined : this.#hit(token)) ?? null)
     if (!this.#sessions || local === null || local instanceof Error) return local
     return this.#confirmSession(token, local)
   }
@@ -473,12 +476,7 @@ class Verifier {
   verifySync(token) {
     const bad = checkToken(token)
     if (bad) throw bad
-    if (this.#tokens !== null) {
-      const claims = this.#hit(token)
-      if (claims !== undefined) return this.#sessions ? this.#throwIfError(this.#sessionSync(token, claims)) : claims
-    }
-    const epoch = this.#tokens === null ? 0 : this.#readEpoch()
-    let result = this.#settle(token, this.#native.verifySync(token), epoch)
+    let result = this.#local(token, true)
     if (this.#sessions && !(result instanceof Error)) result = this.#sessionSync(token, result)
     if (result instanceof Error) throw result
     return result
@@ -493,11 +491,6 @@ class Verifier {
       { code: 'ERR_SESSION_UNAVAILABLE', message: 'the session is not confirmed yet; verifySync cannot wait for Hanko (use verify)', unavailable: true },
       claims,
     )
-  }
-
-  #throwIfError(result) {
-    if (result instanceof Error) throw result
-    return result
   }
 
   /** Loads the key set now; rejects when it cannot be had (fail fast at startup). */

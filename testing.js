@@ -32,7 +32,7 @@ function generateKey(alg, modulusLength) {
 /** Signs `header.payload` with node:crypto; exported so tests can forge tokens with any header. */
 function signJws(header, payload, privateKey, alg = header.alg) {
   const spec = ALGORITHMS[alg]
-  const input = `${b64url(header)}.${typeof payload === 'string' ? b64url(payload) : b64url(payload)}`
+  const input = `${b64url(header)}.${b64url(payload)}`
   const options = { key: privateKey }
   if (spec.keyType === 'ec') options.dsaEncoding = 'ieee-p1363'
   if (spec.pss) {
@@ -96,7 +96,8 @@ async function createTestIssuer(options = {}) {
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k]
     const fullHeader = { alg, kid: current.kid, typ: 'JWT', ...header }
     for (const [k, v] of Object.entries(fullHeader)) if (v === undefined) delete fullHeader[k]
-    const signingKey = header.kid !== undefined ? keys.find((k) => k.kid === header.kid)?.privateKey ?? current.privateKey : current.privateKey
+    // A header naming one of our kids is signed with that key; any other kid, with the current one.
+    const signingKey = keys.find((k) => k.kid === header.kid)?.privateKey ?? current.privateKey
     return signJws(fullHeader, payload, signingKey, alg)
   }
 

@@ -135,6 +135,20 @@ fn ms(value: f64) -> u64 {
   }
 }
 
+/// The key set and the session service share the timeout, size limit and https rule.
+fn http_client(
+  settings: &CacheSettings,
+  headers: Vec<(String, String)>,
+  allow_insecure_http: bool,
+) -> std::result::Result<HttpClient, String> {
+  HttpClient::new(&HttpSettings {
+    timeout: Duration::from_millis(settings.timeout),
+    max_bytes: settings.max_bytes,
+    headers,
+    allow_insecure_http,
+  })
+}
+
 fn debug_enabled() -> bool {
   std::env::var("NODE_DEBUG").is_ok_and(|v| {
     v.split([',', ' '])
@@ -198,13 +212,7 @@ impl NativeVerifier {
     headers.sort();
     let cache_key = format!("{url}|{settings:?}|{headers:?}|{}", options.allow_insecure_http);
     let keys = jwks::shared(cache_key, || {
-      let http = HttpSettings {
-        timeout: Duration::from_millis(settings.timeout),
-        max_bytes: settings.max_bytes,
-        headers: headers.clone(),
-        allow_insecure_http: options.allow_insecure_http,
-      };
-      let client = HttpClient::new(&http)?;
+      let client = http_client(&settings, headers.clone(), options.allow_insecure_http)?;
       let source = Box::new(HttpFetch {
         client,
         url: url.clone(),
@@ -229,13 +237,7 @@ impl NativeVerifier {
       None => None,
       Some(url) => {
         let url = parse_url(url, "jwksHost", options.allow_insecure_http).map_err(invalid)?;
-        let http = HttpSettings {
-          timeout: Duration::from_millis(settings.timeout),
-          max_bytes: settings.max_bytes,
-          headers: vec![],
-          allow_insecure_http: options.allow_insecure_http,
-        };
-        let client = HttpClient::new(&http).map_err(invalid)?;
+        let client = http_client(&settings, vec![], options.allow_insecure_http).map_err(invalid)?;
         let session_settings = SessionSettings {
           ttl: ms(options.session_ttl),
           max_entries: (ms(options.session_max_entries) as usize).max(1),

@@ -86,6 +86,8 @@ pub struct HttpSettings {
 }
 
 /// One reqwest client per key cache (or session checker); the connection pool is reused across fetches.
+/// Cloning is cheap: reqwest's client is an `Arc` inside.
+#[derive(Clone)]
 pub struct HttpClient {
   client: Client,
   timeout: Duration,
@@ -211,14 +213,7 @@ pub struct HttpFetch {
 
 impl Fetch for HttpFetch {
   fn fetch(&self) -> BoxFuture<Result<Fetched>> {
-    let url = self.url.clone();
-    // The client is cheap to clone (an Arc inside), so the future owns what it needs.
-    let client = HttpClient {
-      client: self.client.client.clone(),
-      timeout: self.client.timeout,
-      max_bytes: self.client.max_bytes,
-      headers: self.client.headers.clone(),
-    };
+    let (client, url) = (self.client.clone(), self.url.clone());
     Box::pin(async move { client.request(url, None, "the JWKS endpoint").await })
   }
 }
