@@ -101,7 +101,11 @@ const TOKENS = [
   ['an empty header segment', () => `.${b64url(P())}.c2ln`, JWS],
   ['an empty payload segment', () => `${b64url(H())}..c2ln`, JWS],
   ['padding in the signature', () => `${claims({})}==`, JWS],
-  ['non-canonical trailing bits in the signature', () => `${claims({}).slice(0, -1)}${{ A: 'B', Q: 'R', g: 'h', w: 'x' }[claims({}).slice(-1)] ?? '_'}`, null],
+  ['non-canonical trailing bits in the signature', () => {
+    // A 256-byte signature ends in a character with 2 data bits and 4 zero bits; B/R/h/x set a zero bit.
+    const token = claims({})
+    return `${token.slice(0, -1)}${{ A: 'B', Q: 'R', g: 'h', w: 'x' }[token.slice(-1)]}`
+  }, JWS],
 
   // Rule 2: algorithms (CVE-2022-23540 class: none; CVE-2020-15084 class: HS with the public key).
   ...['none', 'None', 'NONE', 'nOnE'].map((alg) => [`alg ${alg}, unsigned`, () => raw(JSON.stringify({ alg }), JSON.stringify(P()), ''), ALG]),
@@ -180,15 +184,15 @@ const TOKENS = [
   ['sub an object', () => claims({ sub: { id: 'admin' } }), CLAIM, 'sub'],
   ['iss an array', () => claims({ iss: ['https://hanko.example'] }), CLAIM, 'iss'],
 
-  // Accepted oddities that must not crash anything.
-  ['exp huge (year 10^300)', () => claims({ exp: 1e308 }), null],
-  ['unicode everywhere in claims', () => claims({ name: '𝕳𝖆𝖓𝖐𝖔 \u202e', custom: { '🔑': ['\u0000'] } }), null],
+  // Odd but valid: accepted, and nothing crashes.
+  ['exp huge (year 10^300)', () => claims({ exp: 1e308 }), 'ok'],
+  ['unicode everywhere in claims', () => claims({ name: '𝕳𝖆𝖓𝖐𝖔 \u202e', custom: { '🔑': ['\u0000'] } }), 'ok'],
 ]
 
 describe(`hostile tokens (${TOKENS.length})`, () => {
   test('the corpus has at least 100 tokens', () => assert.ok(TOKENS.length >= 100, String(TOKENS.length)))
   for (const [name, make, code, claim] of TOKENS) {
-    test(`${name} → ${code ?? 'accepted (or refused with a code)'}`, async () => {
+    test(`${name} → ${code}`, async () => {
       const token = make()
       let err = null
       try {
@@ -196,8 +200,8 @@ describe(`hostile tokens (${TOKENS.length})`, () => {
       } catch (e) {
         err = e
       }
-      if (code === null) {
-        if (err) assert.ok(typeof err.code === 'string' && err.code.startsWith('ERR_'), String(err))
+      if (code === 'ok') {
+        assert.equal(err, null)
         return
       }
       assert.ok(err, 'must be refused')

@@ -186,6 +186,13 @@ for (const [name, express] of [['Express 5', express5], ['Express 4', express4]]
           await s.close()
         }
       }
+      const notAString = await listen(protectedApp(express, { getToken: () => 42 }, { jsonErrors: true }))
+      try {
+        const res = await call(notAString, '/api/me')
+        assert.deepEqual([res.status, res.body], [401, { error: 'invalid_token', detail: 'ERR_JWS_INVALID' }])
+      } finally {
+        await notAString.close()
+      }
     })
 
     test('isRevoked (sync and async) → 401 revoked_token', async () => {

@@ -82,3 +82,10 @@ test('packed tarballs install and work without a Rust toolchain', { skip: proces
 
   console.log(`# sizes: .node ${(binaryBytes / 2 ** 20).toFixed(2)} MiB; main tarball ${(packed.size / 1024).toFixed(1)} KiB (${packed.unpackedSize} B unpacked); ${platform} tarball ${(packedPlatform.size / 2 ** 20).toFixed(2)} MiB`)
 })
+
+test('with no loadable binary, require() names the platform and says what to do', async () => {
+  const script = `try { require(${JSON.stringify(join(root, 'index.js'))}) } catch (e) { console.log(e.code + ' ' + e.message) }`
+  const { stdout } = await run(process.execPath, ['-e', script], { env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: join(work, 'missing.node') } })
+  assert.match(stdout, /^ERR_HANKO_AUTH_NO_BINARY hanko-auth: no native binary could be loaded for (linux|darwin|win32)-\w+/)
+  assert.match(stdout, /reinstall without --no-optional|build from source/)
+})
