@@ -12,11 +12,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeVerifier {
   constructor(options: NativeOptions)
   /** Verifies with the keys already cached; never waits (a needed fetch starts in the background). */
-  verifySync(token: string): string | Failure
+  verifySync(token: string): Outcome
   /** Verifies with the keys at hand, or returns `null` when the key set must be fetched first. */
-  tryVerify(token: string): string | Failure | null
+  tryVerify(token: string): Outcome | null
   /** Verifies, fetching the key set when it must. */
-  verify(token: string): Promise<string | Failure>
+  verify(token: string): Promise<Outcome>
   /** Loads the key set unless usable keys are cached; resolves to a failure or `null`. */
   ready(): Promise<Failure | null>
   /** Refetches the key set (joining a fetch in flight); resolves to a failure or `null`. */
@@ -88,4 +88,16 @@ export interface NativeStats {
   sessionChecks: number
   sessionCacheHits: number
   sessionCacheSize: number
+}
+
+/**
+ * A verification's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is
+ * of the main realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
+ */
+export interface Outcome {
+  ok: boolean
+  /** The payload JSON exactly as signed, when `ok`. */
+  claims?: string
+  /** Why it failed, when not `ok`. */
+  failure?: Failure
 }

@@ -104,18 +104,20 @@ export interface VerifierOptions {
   allowInsecureHttp?: boolean
 }
 
-/** The request shape the middleware reads (Express's `Request` fits it). */
+/** The request shape the middleware reads (Express's `Request` fits it; a missing `headers` means no token). */
 export interface HankoAuthRequest {
   method?: string
-  headers: IncomingHttpHeaders
+  url?: string
+  originalUrl?: string
+  headers?: IncomingHttpHeaders
   cookies?: Record<string, string | undefined>
   [key: string]: any
 }
 
-/** The response shape the middleware touches: it only sets `WWW-Authenticate` on a 401. */
+/** The response shape the middleware touches: it only sets `WWW-Authenticate` on a 401, when it can. */
 export interface HankoAuthResponse {
-  headersSent: boolean
-  setHeader(name: string, value: string): unknown
+  headersSent?: boolean
+  setHeader?(name: string, value: string): unknown
 }
 
 export interface HankoAuthOptions extends VerifierOptions {
@@ -131,8 +133,33 @@ export interface HankoAuthOptions extends VerifierOptions {
   isRevoked?: (req: HankoAuthRequest, token: { header: Record<string, unknown>; payload: HankoClaims }) => boolean | Promise<boolean>
 }
 
-/** An Express-compatible middleware function. */
-export type HankoAuthMiddleware = (req: HankoAuthRequest, res: HankoAuthResponse, next: (err?: unknown) => void) => void
+/** An Express-compatible handler; `next` is called exactly once. */
+export type HankoAuthHandler = (req: HankoAuthRequest, res: HankoAuthResponse, next: (err?: unknown) => void) => void
+
+/** A path rule of `unless`: exact path, RegExp, or either limited to some methods. */
+export type UnlessPath = string | RegExp | { url: string | RegExp; methods?: string | string[]; method?: string | string[] }
+
+/** express-unless's options: authentication is skipped when any rule matches. */
+export interface UnlessOptions {
+  /** Request paths (query string ignored) to skip. */
+  path?: UnlessPath | UnlessPath[]
+  /** Request methods to skip, e.g. `'OPTIONS'`. */
+  method?: string | string[]
+  /** Path endings to skip, e.g. `['.css', '.png']`. */
+  ext?: string | string[]
+  /** Return `true` (or a Promise of it) to skip. */
+  custom?: (req: HankoAuthRequest) => boolean | Promise<boolean>
+  /** Match `req.originalUrl` rather than `req.url`. Default `true`. */
+  useOriginalUrl?: boolean
+}
+
+/** The middleware `hankoAuth()` returns. */
+export interface HankoAuthMiddleware extends HankoAuthHandler {
+  /** Its verifier: `ready()` for a fail-fast start, `stats()`, `reload()`. */
+  readonly verifier: Verifier
+  /** The same middleware, skipped when a rule matches (express-unless semantics). */
+  unless(options: UnlessOptions | ((req: HankoAuthRequest) => boolean | Promise<boolean>)): HankoAuthHandler
+}
 
 export interface VerifierStats {
   jwksFetches: number

@@ -322,9 +322,16 @@ function deepFreeze(value) {
   return Object.freeze(value)
 }
 
+// Results inside the shim are tagged data, never judged with `instanceof` (SPEC §2 Hosts): a Promise
+// or Error made by the addon, or in another realm (Jest's and Vitest's vm contexts), fails it.
+//   { ok: true, claims } | { ok: false, error }   — or a thenable of one, or `null` (fetch keys first).
+const accepted = (claims) => ({ ok: true, claims })
+const refused = (error) => ({ ok: false, error })
+const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'
+
 class Verifier {
   #native
-  /** token → { claims, expiresAt (ms), epoch }; insertion order is eviction order. */
+  /** token → { result, expiresAt (ms), epoch }; insertion order is eviction order. */
   #tokens = null
   #maxEntries = 0
   #toleranceMs = 0
@@ -358,26 +365,27 @@ class Verifier {
     }
   }
 
-  /** The session step (validateSession): claims, an error, or a Promise of either. */
-  #confirmSession(token, claims) {
+  /** The session step (validateSession): a result, or a thenable of one. */
+  #confirmSession(token, result) {
+    const claims = result.claims
     const sessionId = claims.session_id
     if (typeof sessionId !== 'string') {
-      return new JwtError('"session_id" claim must be a string', 'ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'session_id', reason: 'invalid' })
+      return refused(new JwtError('"session_id" claim must be a string', 'ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'session_id', reason: 'invalid' }))
     }
     const status = this.#native.sessionStatus(sessionId)
-    if (status === 1) return claims
-    if (status === -1) return new JwtError('the session has ended (logged out, revoked or expired at Hanko)', 'ERR_SESSION_INVALID')
+    if (status === 1) return result
+    if (status === -1) return refused(new JwtError('the session has ended (logged out, revoked or expired at Hanko)', 'ERR_SESSION_INVALID'))
     const expMs = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined
-    return this.#native.confirmSession(sessionId, token, expMs).then((failure) => this.#sessionOutcome(failure, claims))
+    return this.#native.confirmSession(sessionId, token, expMs).then((failure) => this.#sessionOutcome(failure, result))
   }
 
-  #sessionOutcome(failure, claims) {
-    if (failure === null) return claims
+  #sessionOutcome(failure, result) {
+    if (failure == null) return result
     if (failure.code === 'ERR_SESSION_UNAVAILABLE' && this.#failOpen) {
       this.#failedOpen++
-      return claims
+      return result
     }
-    return toError(failure)
+    return refused(toError(failure))
   }
 
   /**
@@ -398,67 +406,67 @@ class Verifier {
     return this.#epochAt(Date.now())
   }
 
-  /** A cache hit: no signature check, no JSON parse, no allocation. */
+  /** A cache hit: no signature check, no JSON parse, no allocation (the result object is cached). */
   #hit(token) {
     const entry = this.#tokens.get(token)
-    if (entry === undefined) return undefined
+    if (entry === undefined) return null
     const now = Date.now()
     if (now < entry.expiresAt && entry.epoch === this.#epochAt(now)) {
       this.#hits++
-      return entry.claims
+      return entry.result
     }
     this.#tokens.delete(token)
-    return undefined
+    return null
   }
 
-  /** Turns a native outcome into claims (remembered when the cache is on) or an error object. */
+  /** Turns a native outcome into a result, remembered when the cache is on and the token verified. */
   #settle(token, outcome, epoch) {
-    if (typeof outcome !== 'string') return toError(outcome)
-    const claims = JSON.parse(outcome)
-    if (this.#tokens === null) return claims
+    if (outcome.ok !== true) return refused(toError(outcome.failure))
+    const claims = JSON.parse(outcome.claims)
+    if (this.#tokens === null) return accepted(claims)
     this.#misses++
-    deepFreeze(claims)
+    const result = Object.freeze(accepted(deepFreeze(claims)))
     // An entry never outlives the token: exp (plus tolerance), and iat + maxTokenAge when set.
     let expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 + this.#toleranceMs : -Infinity
     if (this.#maxAgeMs !== undefined) expiresAt = Math.min(expiresAt, claims.iat * 1000 + this.#maxAgeMs + this.#toleranceMs)
     if (expiresAt > Date.now()) {
       if (this.#tokens.size >= this.#maxEntries) this.#tokens.delete(this.#tokens.keys().next().value)
-      this.#tokens.set(token, { claims, expiresAt, epoch })
+      this.#tokens.set(token, { result, expiresAt, epoch })
     }
-    return claims
+    return result
   }
 
   /**
-   * Local verification with what is cached (sync): claims, an error, or `null` to fetch keys first.
+   * Local verification with what is cached (sync): a result, or `null` to fetch keys first.
    * With `keysOnly`, a needed fetch starts in the background and the token fails now (verifySync).
    */
   #local(token, keysOnly = false) {
     if (this.#tokens !== null) {
-      const claims = this.#hit(token)
-      if (claims !== undefined) return claims
+      const hit = this.#hit(token)
+      if (hit !== null) return hit
     }
     // Read before verifying: if a key leaves meanwhile, the entry is born stale.
     const epoch = this.#tokens === null ? 0 : this.#readEpoch()
     const outcome = keysOnly ? this.#native.verifySync(token) : this.#native.tryVerify(token)
-    return outcome === null ? null : this.#settle(token, outcome, epoch)
+    return outcome == null ? null : this.#settle(token, outcome, epoch)
   }
 
   /**
-   * Claims or an error (sync), a Promise of one (a session check), or `null` to go async. With
-   * `inline` false only a token-cache hit answers; a new token returns `null` (verify off-thread).
+   * A result (sync), a thenable of one (a session check), or `null` to go async. With `inline` false
+   * only a token-cache hit answers; a new token returns `null` (verify off-thread).
    */
   [kTryVerify](token, inline = true) {
-    const local = inline ? this.#local(token) : ((this.#tokens === null ? undefined : this.#hit(token)) ?? null)
-    if (!this.#sessions || local === null || local instanceof Error) return local
+    const local = inline ? this.#local(token) : this.#tokens === null ? null : this.#hit(token)
+    if (!this.#sessions || local === null || !local.ok) return local
     return this.#confirmSession(token, local)
   }
 
-  /** Claims or an error object, fetching the key set first (a Promise). */
+  /** A thenable of a result, fetching the key set first when it must. */
   [kVerifyAsync](token) {
     const epoch = this.#readEpoch()
     const local = this.#native.verify(token).then((outcome) => this.#settle(token, outcome, epoch))
     if (!this.#sessions) return local
-    return local.then((result) => (result instanceof Error ? result : this.#confirmSession(token, result)))
+    return local.then((result) => (result.ok ? this.#confirmSession(token, result) : result))
   }
 
   /** Verifies, fetching the key set (and confirming the session) when it must. */
@@ -466,10 +474,10 @@ class Verifier {
     const bad = checkToken(token)
     if (bad) throw bad
     let result = this[kTryVerify](token)
-    if (result === null) result = await this[kVerifyAsync](token)
-    else if (result instanceof Promise) result = await result
-    if (result instanceof Error) throw result
-    return result
+    if (result === null) result = this[kVerifyAsync](token)
+    if (isThenable(result)) result = await result
+    if (!result.ok) throw result.error
+    return result.claims
   }
 
   /** Verifies with cached keys only; throws ERR_JWKS_NOT_LOADED before the first load. */
@@ -477,33 +485,33 @@ class Verifier {
     const bad = checkToken(token)
     if (bad) throw bad
     let result = this.#local(token, true)
-    if (this.#sessions && !(result instanceof Error)) result = this.#sessionSync(token, result)
-    if (result instanceof Error) throw result
-    return result
+    if (this.#sessions && result.ok) result = this.#sessionSync(token, result)
+    if (!result.ok) throw result.error
+    return result.claims
   }
 
   /** verifySync cannot wait for Hanko: an unknown session starts a check and fails (or fails open). */
-  #sessionSync(token, claims) {
-    const result = this.#confirmSession(token, claims)
-    if (!(result instanceof Promise)) return result
-    result.catch(() => {})
+  #sessionSync(token, verified) {
+    const result = this.#confirmSession(token, verified)
+    if (!isThenable(result)) return result
+    result.then(undefined, () => {})
     return this.#sessionOutcome(
       { code: 'ERR_SESSION_UNAVAILABLE', message: 'the session is not confirmed yet; verifySync cannot wait for Hanko (use verify)', unavailable: true },
-      claims,
+      verified,
     )
   }
 
   /** Loads the key set now; rejects when it cannot be had (fail fast at startup). */
   async ready() {
     const failure = await this.#native.ready()
-    if (failure) throw toError(failure)
+    if (failure != null) throw toError(failure)
   }
 
   /** Forces a refetch of the key set (shared with any fetch in flight). */
   async reload() {
     const failure = await this.#native.reload()
     this.#epochReadUntil = 0
-    if (failure) throw toError(failure)
+    if (failure != null) throw toError(failure)
   }
 
   stats() {
@@ -604,32 +612,40 @@ function readCookie(header, name) {
 }
 
 const BAD_FORMAT = 'Format is Authorization: Bearer [token]'
+const EMPTY_HEADERS = Object.freeze({})
 
-/** SPEC §2 token extraction. Returns the token, `undefined` for none, or an UnauthorizedError. */
+/** The request's headers, or none when a host (or a test mock) hands over a `req` without them. */
+const headersOf = (req) => (req !== null && typeof req === 'object' && req.headers !== null && typeof req.headers === 'object' ? req.headers : EMPTY_HEADERS)
+
+/**
+ * SPEC §2 token extraction. Returns the token, `undefined` for none, or a refusal
+ * (`{ ok: false, error }` with an UnauthorizedError) for a malformed Bearer header.
+ */
 function extractToken(req, cookieName) {
-  const authorization = req.headers.authorization
+  const headers = headersOf(req)
+  const authorization = headers.authorization
   if (typeof authorization === 'string' && authorization.length > 0) {
     const space = authorization.indexOf(' ')
     const scheme = space === -1 ? authorization : authorization.slice(0, space)
     if (scheme.toLowerCase() === 'bearer') {
       const token = space === -1 ? '' : authorization.slice(space + 1)
       if (token.length === 0 || token.includes(' ')) {
-        return new UnauthorizedError('credentials_bad_format', new JwtError(BAD_FORMAT, 'ERR_JWS_INVALID'))
+        return refused(new UnauthorizedError('credentials_bad_format', new JwtError(BAD_FORMAT, 'ERR_JWS_INVALID')))
       }
       return token
     }
     // Any other scheme (Basic, …) is not ours: fall through to the cookie, as Hanko's own backend does.
   }
-  const cookies = req.cookies
+  const cookies = req?.cookies
   const value = cookies !== null && typeof cookies === 'object' && typeof cookies[cookieName] === 'string'
     ? cookies[cookieName]
-    : readCookie(req.headers.cookie, cookieName)
+    : readCookie(headers.cookie, cookieName)
   return value === undefined || value === '' ? undefined : value
 }
 
 function isPreflight(req) {
-  if (req.method !== 'OPTIONS') return false
-  const requested = req.headers['access-control-request-headers']
+  if (req?.method !== 'OPTIONS') return false
+  const requested = headersOf(req)['access-control-request-headers']
   return typeof requested === 'string' && requested.split(',').some((h) => h.trim().toLowerCase() === 'authorization')
 }
 
@@ -640,6 +656,27 @@ function challenge(err) {
   // error_description must be quoted-string safe and printable ASCII (RFC 6750 §3).
   const description = err.message.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'")
   return `Bearer error="${error}", error_description="${description}"`
+}
+
+/** Sets the RFC 6750 challenge when `res` can take a header: mocks and other hosts may hand over less. */
+function setChallenge(res, err) {
+  if (res === null || typeof res !== 'object' || typeof res.setHeader !== 'function' || res.headersSent === true) return
+  res.setHeader('WWW-Authenticate', challenge(err))
+}
+
+/**
+ * Runs `onValue` or `onError` when `thenable` settles. Each calls `next` exactly once; should `next`
+ * itself throw (a test's assertion, a broken handler), the error surfaces as an uncaught exception, as
+ * from any callback, instead of an unhandled rejection or a second call of `next`.
+ */
+function whenSettled(thenable, onValue, onError) {
+  thenable.then(onValue, onError).then(undefined, rethrowOutside)
+}
+
+function rethrowOutside(err) {
+  queueMicrotask(() => {
+    throw err
+  })
 }
 
 function resolveMiddlewareOptions(first, second) {
@@ -683,31 +720,38 @@ function decodeHeader(token) {
   }
 }
 
-const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'
+const REVOKED = 'The token has been revoked.'
+const MISSING = 'No authorization token was found'
 
 /**
  * Express middleware: `app.use(hankoAuth(process.env.HANKO_API_URL))`.
  * Sets `req.auth` to the verified claims, or calls `next(err)` with an UnauthorizedError (401) or a
- * JwksError (503). It never writes the response body.
+ * JwksError (503). It never writes the response body, and calls `next` exactly once on every path.
  */
 function hankoAuth(first, second) {
   const { verifierOptions, cookieName, credentialsRequired, setProperty, getToken, isRevoked } =
     resolveMiddlewareOptions(first, second)
   const verifier = new Verifier(verifierOptions)
 
-  return function hankoAuthMiddleware(req, res, next) {
+  function hankoAuthMiddleware(req, res, next) {
     if (isPreflight(req)) return next()
 
-    const fail = (err) => {
-      if (err instanceof UnauthorizedError && !res.headersSent) res.setHeader('WWW-Authenticate', challenge(err))
+    const unauthorized = (err) => {
+      setChallenge(res, err)
       next(err)
     }
 
-    const accept = (claims, token) => {
-      if (isRevoked === undefined) {
+    const grant = (claims) => {
+      try {
         setProperty(req, claims)
-        return next()
+      } catch (err) {
+        return next(err) // a frozen or exotic `req`
       }
+      next()
+    }
+
+    const accept = (claims, token) => {
+      if (isRevoked === undefined) return grant(claims)
       let revoked
       try {
         revoked = isRevoked(req, { header: decodeHeader(token), payload: claims })
@@ -715,29 +759,27 @@ function hankoAuth(first, second) {
         return next(err)
       }
       const decide = (value) => {
-        if (value === true) return fail(new UnauthorizedError('revoked_token', new JwtError('The token has been revoked.', 'ERR_SESSION_INVALID')))
-        setProperty(req, claims)
-        next()
+        if (value === true) return unauthorized(new UnauthorizedError('revoked_token', new JwtError(REVOKED, 'ERR_SESSION_INVALID')))
+        grant(claims)
       }
-      if (isThenable(revoked)) revoked.then(decide, next)
+      if (isThenable(revoked)) whenSettled(revoked, decide, next)
       else decide(revoked)
     }
 
-    const settleResult = (result, token) => {
-      if (!(result instanceof Error)) return accept(result, token)
-      if (result instanceof JwksError) return next(result)
-      const code = result.code === 'ERR_SESSION_INVALID' ? 'revoked_token' : 'invalid_token'
-      fail(new UnauthorizedError(code, result))
+    const settle = (result, token) => {
+      if (result.ok) return accept(result.claims, token)
+      const error = result.error
+      if (error.status === 503) return next(error) // JwksError: the key set or Hanko cannot be had
+      unauthorized(new UnauthorizedError(error.code === 'ERR_SESSION_INVALID' ? 'revoked_token' : 'invalid_token', error))
     }
 
     const withToken = (token) => {
-      if (token instanceof UnauthorizedError) return fail(token)
       if (token === undefined || token === null || token === '') {
         if (!credentialsRequired) return next()
-        return fail(new UnauthorizedError('credentials_required', new JwtError('No authorization token was found', 'ERR_JWS_INVALID')))
+        return unauthorized(new UnauthorizedError('credentials_required', new JwtError(MISSING, 'ERR_JWS_INVALID')))
       }
       if (typeof token !== 'string') {
-        return fail(new UnauthorizedError('invalid_token', new JwtError('getToken must return a string', 'ERR_JWS_INVALID')))
+        return unauthorized(new UnauthorizedError('invalid_token', new JwtError('getToken must return a string', 'ERR_JWS_INVALID')))
       }
       // The hot path: a cached token answers synchronously (no Promise, no thread hop); so does a new
       // token with its key cached, unless it is verified off-thread (see OFFLOAD_NEW_TOKENS).
@@ -748,19 +790,102 @@ function hankoAuth(first, second) {
       } catch (err) {
         return next(err) // an internal failure (a Rust panic surfaces as a thrown Error)
       }
-      if (result instanceof Promise) result.then((late) => settleResult(late, token), next)
-      else settleResult(result, token)
+      if (isThenable(result)) whenSettled(result, (late) => settle(late, token), next)
+      else settle(result, token)
     }
 
-    if (getToken === undefined) return withToken(extractToken(req, cookieName))
+    if (getToken === undefined) {
+      const token = extractToken(req, cookieName)
+      if (typeof token === 'object') return unauthorized(token.error) // a malformed Bearer header
+      return withToken(token)
+    }
     let custom
     try {
       custom = getToken(req)
     } catch (err) {
       return next(err)
     }
-    if (isThenable(custom)) custom.then(withToken, next)
+    if (isThenable(custom)) whenSettled(custom, withToken, next)
     else withToken(custom)
+  }
+
+  Object.defineProperty(hankoAuthMiddleware, 'verifier', { value: verifier, enumerable: true })
+  hankoAuthMiddleware.unless = (options) => unless(hankoAuthMiddleware, options)
+  return hankoAuthMiddleware
+}
+
+// ---------------------------------------------------------------------------------------------------
+// `middleware.unless(options)`: express-unless's semantics, validated at creation.
+
+// Cross-realm safe (SPEC §2 Hosts): a RegExp from a vm context fails `instanceof RegExp`.
+const isRegExp = (v) => Object.prototype.toString.call(v) === '[object RegExp]'
+const asList = (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
+
+function methodList(value, name) {
+  const list = asList(value)
+  if (!list.every((m) => typeof m === 'string' && m.length > 0)) throw new TypeError(`unless: ${name} must be a method name or an array of them`)
+  return list.map((m) => m.toUpperCase())
+}
+
+function pathRule(rule) {
+  if (typeof rule === 'string' || isRegExp(rule)) return { url: rule, methods: null }
+  if (isPlainObject(rule) && (typeof rule.url === 'string' || isRegExp(rule.url))) {
+    const methods = rule.methods ?? rule.method
+    return { url: rule.url, methods: methods === undefined ? null : methodList(methods, 'path.methods') }
+  }
+  throw new TypeError('unless: path must be a string, a RegExp, { url, methods } or an array of them')
+}
+
+function urlMatches(pattern, path) {
+  if (typeof pattern === 'string') return pattern === path
+  pattern.lastIndex = 0 // a global or sticky RegExp keeps state between calls
+  const matched = pattern.test(path)
+  pattern.lastIndex = 0
+  return matched
+}
+
+/** The path part of the request URL, as Express's router sees it (no decoding, no normalising). */
+function requestPath(req, useOriginalUrl) {
+  const url = (useOriginalUrl ? req?.originalUrl : undefined) || req?.url || ''
+  if (typeof url !== 'string') return ''
+  const end = url.search(/[?#]/)
+  return end === -1 ? url : url.slice(0, end)
+}
+
+/** Wraps `middleware` so that it is skipped when a rule matches the request. */
+function unless(middleware, options) {
+  const settings = typeof options === 'function' ? { custom: options } : options
+  if (!isPlainObject(settings)) throw new TypeError('unless: options must be an object or a function')
+  checkKeys(settings, new Set(['path', 'method', 'ext', 'custom', 'useOriginalUrl']), 'unless')
+  if (settings.custom !== undefined && typeof settings.custom !== 'function') throw new TypeError('unless: custom must be a function')
+  const custom = settings.custom
+  const paths = asList(settings.path).map(pathRule)
+  const methods = methodList(settings.method, 'method')
+  const exts = asList(settings.ext)
+  if (!exts.every((e) => typeof e === 'string' && e.length > 0)) throw new TypeError('unless: ext must be a string or an array of strings')
+  const useOriginalUrl = boolean(settings.useOriginalUrl, 'unless.useOriginalUrl', true)
+
+  const skipByRules = (req) => {
+    const method = typeof req?.method === 'string' ? req.method.toUpperCase() : ''
+    if (methods.includes(method)) return true
+    if (paths.length === 0 && exts.length === 0) return false
+    const path = requestPath(req, useOriginalUrl)
+    if (paths.some((p) => urlMatches(p.url, path) && (p.methods === null || p.methods.includes(method)))) return true
+    return exts.some((ext) => path.endsWith(ext))
+  }
+
+  return function hankoAuthUnless(req, res, next) {
+    if (skipByRules(req)) return next()
+    if (custom === undefined) return middleware(req, res, next)
+    let skip
+    try {
+      skip = custom(req)
+    } catch (err) {
+      return next(err)
+    }
+    const decide = (value) => (value ? next() : middleware(req, res, next))
+    if (isThenable(skip)) whenSettled(skip, decide, next)
+    else decide(skip)
   }
 }
 

@@ -167,9 +167,11 @@ async function createTestIssuer(options = {}) {
     revokeSession(sessionId) {
       revoked.add(sessionId)
     },
+    /** Stops the server at once: idle keep-alive sockets too (Node 18's close() waits for them). */
     async close() {
-      await new Promise((resolve) => server.close(() => resolve()))
+      const closed = new Promise((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
+      await closed
     },
   }
 }

@@ -6,6 +6,10 @@ import { createTestIssuer } from 'hanko-auth/testing'
 
 const app = express()
 app.use(hankoAuth(process.env.HANKO_API_URL))
+const auth = hankoAuth('https://auth.example.com')
+app.use(auth.unless({ path: ['/login', /^\/public/, { url: '/health', methods: ['GET'] }], method: 'OPTIONS', ext: ['.css'], useOriginalUrl: true }))
+app.use(auth.unless((req) => req.method === 'HEAD'))
+void auth.verifier.ready().then(() => auth.verifier.stats().keys)
 app.use(hankoAuth({ jwksHost: 'https://auth.example.com', audience: 'app.example', cookieName: 'hanko', credentialsRequired: false }))
 app.get('/me', hankoAuth('https://auth.example.com', { requestProperty: 'auth' }), (req, res) => {
   const claims: HankoClaims | undefined = req.auth

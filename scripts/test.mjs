@@ -3,8 +3,10 @@
 //   2. The native addon build; the committed generated loader must not drift.
 //   3. node:test suites in __test__/ (loopback key servers, real Express apps).
 //   4. A TypeScript consumer of index.d.ts, type-checked with --strict.
+//   5. The host matrix (scripts/hosts.mjs): Node 18/20/22/24, Jest, Vitest's four pools, Bun, Deno.
+//      HANKO_AUTH_HOSTS=0 skips it for a quick local run; CI always runs it.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 
 const release = process.env.HANKO_AUTH_RELEASE === '1'
 
@@ -31,7 +33,10 @@ if (release) build.push('--release')
 run('native build', 'npx', build)
 if (existsSync('.git')) run('generated loader is committed and current', 'git', ['diff', '--exit-code', '--', 'binding.js', 'binding.d.ts'])
 
-const node = run('node:test suites', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '__test__/'], { capture: true })
+// Files, not the folder: Node 22+ would take `__test__/` for a module to run (and Node 18/20 do not
+// expand globs themselves).
+const suites = readdirSync('__test__').filter((f) => f.endsWith('.test.mjs')).sort().map((f) => `__test__/${f}`)
+const node = run('node:test suites', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...suites], { capture: true })
 // The middleware verifies new tokens off-thread when it has more than one core; run its suite once
 // more with them verified inline, as on a single core.
 process.env.HANKO_AUTH_OFFLOAD = '0'
@@ -47,4 +52,16 @@ run('GitHub workflows', process.execPath, ['scripts/actionlint.mjs'])
 
 if (existsSync('__test__/types.ts')) run('TypeScript consumer', 'npx', ['tsc', '-p', '__test__/tsconfig.json'])
 
-console.log(`\n${rustPassed + passed} passed, 0 failed`)
+let hostsPassed = 0
+if (process.env.HANKO_AUTH_HOSTS === '0' && process.env.CI !== 'true') {
+  console.log('\n=== host matrix skipped (HANKO_AUTH_HOSTS=0)')
+} else {
+  const hosts = run('host matrix', process.execPath, ['scripts/hosts.mjs'], { capture: true })
+  hostsPassed = Number(/^(\d+) passed, 0 failed$/m.exec(hosts)?.[1] ?? 0)
+  if (hostsPassed === 0) {
+    console.error('the host matrix ran no test')
+    process.exit(1)
+  }
+}
+
+console.log(`\n${rustPassed + passed + hostsPassed} passed, 0 failed`)

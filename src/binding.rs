@@ -8,7 +8,7 @@ use crate::jwks::{self, CacheSettings, KeyCache};
 use crate::jws::supported_algorithm;
 use crate::session::{Answer, Cached, SessionChecker, SessionSettings};
 use crate::verify::{Attempt, TokenRules, Verified, Verifier};
-use napi::bindgen_prelude::{Either, Env, Object, ToNapiValue};
+use napi::bindgen_prelude::{Env, Object, ToNapiValue};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::future::Future;
@@ -117,12 +117,33 @@ fn internal_failure(what: &str) -> Failure {
   }
 }
 
-type Outcome = Either<String, Failure>;
+/// A verification's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is
+/// of the main realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
+#[napi(object)]
+pub struct Outcome {
+  pub ok: bool,
+  /// The payload JSON exactly as signed, when `ok`.
+  pub claims: Option<String>,
+  /// Why it failed, when not `ok`.
+  pub failure: Option<Failure>,
+}
 
 fn outcome(result: crate::error::Result<Verified>) -> Outcome {
   match result {
-    Ok(verified) => Either::A(verified.payload_json),
-    Err(err) => Either::B(failure(err)),
+    Ok(verified) => Outcome {
+      ok: true,
+      claims: Some(verified.payload_json),
+      failure: None,
+    },
+    Err(err) => failed(failure(err)),
+  }
+}
+
+fn failed(failure: Failure) -> Outcome {
+  Outcome {
+    ok: false,
+    claims: None,
+    failure: Some(failure),
   }
 }
 
@@ -258,17 +279,17 @@ impl NativeVerifier {
 
   /// Verifies with the keys already cached; never waits (a needed fetch starts in the background).
   #[napi(catch_unwind)]
-  pub fn verify_sync(&self, token: String) -> Either<String, Failure> {
+  pub fn verify_sync(&self, token: String) -> Outcome {
     probe(1);
     match self.inner.attempt(&token, false) {
       Attempt::Done(result) => outcome(result),
-      Attempt::NeedFetch => Either::B(internal_failure("fetch requested in sync mode")),
+      Attempt::NeedFetch => failed(internal_failure("fetch requested in sync mode")),
     }
   }
 
   /// Verifies with the keys at hand, or returns `null` when the key set must be fetched first.
   #[napi(catch_unwind)]
-  pub fn try_verify(&self, token: String) -> Option<Either<String, Failure>> {
+  pub fn try_verify(&self, token: String) -> Option<Outcome> {
     probe(1);
     match self.inner.attempt(&token, true) {
       Attempt::Done(result) => Some(outcome(result)),
@@ -277,12 +298,12 @@ impl NativeVerifier {
   }
 
   /// Verifies, fetching the key set when it must.
-  #[napi(catch_unwind, ts_return_type = "Promise<string | Failure>")]
+  #[napi(catch_unwind, ts_return_type = "Promise<Outcome>")]
   pub fn verify<'env>(&self, env: &'env Env, token: String) -> napi::Result<Object<'env>> {
     probe(1);
     let verifier = self.inner.clone();
     promise(env, async move { outcome(verifier.verify(&token).await) }, || {
-      Either::B(internal_failure("verify"))
+      failed(internal_failure("verify"))
     })
   }
 

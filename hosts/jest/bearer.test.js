@@ -1,0 +1,1 @@
+require('../app/suite.cjs').appSuite({ describe, test, expect, beforeAll, afterAll }, 'bearer')

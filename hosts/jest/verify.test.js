@@ -1,0 +1,1 @@
+require('../app/suite.cjs').verifySuite({ describe, test, expect, beforeAll, afterAll })
