@@ -11,29 +11,45 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class NativeVerifier {
   constructor(options: NativeOptions)
-  /** Verifies with the keys already cached; never waits (a needed fetch starts in the background). */
-  verifySync(token: string): Outcome
-  /** Verifies with the keys at hand, or returns `null` when the key set must be fetched first. */
-  tryVerify(token: string): Outcome | null
-  /** Verifies, fetching the key set when it must. */
-  verify(token: string): Promise<Outcome>
+  /** Verifies `token`: an `Outcome` now, or a Promise of one (see `VerifyMode`). */
+  verify(token: string, mode: VerifyMode): Outcome | Promise<Outcome>
+  /**
+   * The session step (`validateSession`) for a verified token: an `Outcome` now (a cached answer, or
+   * with `CachedKeysOnly` a check started in the background and a failure), or a Promise of one.
+   */
+  session(token: string, sessionId: string | undefined | null, sub: string | undefined | null, expMs: number | undefined | null, mode: VerifyMode): Outcome | Promise<Outcome>
+  /**
+   * Memory holding this verifier's key-set epoch (a `Uint32Array` of one), updated by the core the
+   * moment a key leaves the set: a token cache compares against it with no native call. `null` when
+   * the host copies external buffers (then `keyEpoch()` must be called instead).
+   */
+  epochView(): ArrayBuffer | null
   /** Loads the key set unless usable keys are cached; resolves to a failure or `null`. */
   ready(): Promise<Failure | null>
   /** Refetches the key set (joining a fetch in flight); resolves to a failure or `null`. */
   reload(): Promise<Failure | null>
   stats(): NativeStats
-  /** The cached session answer: 1 live, -1 ended, 0 unknown (ask with `confirmSession`). */
-  sessionStatus(sessionId: string): number
-  /** Asks Hanko about a session (one request in flight per session); resolves to a failure or `null`. */
-  confirmSession(sessionId: string, token: string, expMs?: number | undefined | null): Promise<Failure | null>
-  /** Bumped whenever a key leaves the key set; token caches compare it on every hit. */
+  /** The key-set epoch, for hosts where `epochView()` is `null`. */
   keyEpoch(): number
 }
 
-/** Test hook: see `PANIC_PROBE`. 0 turns it off. */
-export declare function __setPanicProbe(stage: number): void
+/**
+ * Test hook: see `PANIC_PROBE`. 0 turns it off. Returns whether the probe is built in (without the
+ * feature it is a no-op, so the generated loader is the same either way).
+ */
+export declare function __setPanicProbe(stage: number): boolean
 
-/** A failed verification, as data; `index.js` turns it into a `JwtError` or `JwksError`. */
+/** One row of the error-code table (`error::Code`). */
+export interface CodeRow {
+  code: string
+  /** `"JwtError"` (a token problem, 401) or `"JwksError"` (the key set or Hanko cannot be had, 503). */
+  className: string
+}
+
+/** The core's defaults and tables (SPEC §6: one owner per fact). */
+export declare function defaults(): NativeDefaults
+
+/** A failed step, as data; JS turns it into a `JwtError` or `JwksError`. */
 export interface Failure {
   code: string
   message: string
@@ -43,23 +59,7 @@ export interface Failure {
   unavailable: boolean
 }
 
-/** Options as `index.js` hands them over: already validated and with every default filled in. */
-export interface NativeOptions {
-  jwksUri: string
-  /** The option the URL came from (`jwksUri`, `jwksHost` or `HANKO_API_URL`), for error messages. */
-  jwksUriSource: string
-  allowInsecureHttp: boolean
-  algorithms: Array<string>
-  audience: Array<string>
-  issuer: Array<string>
-  subject?: string
-  /** Seconds. */
-  clockTolerance: number
-  /** Seconds. */
-  maxTokenAge?: number
-  requiredClaims: Array<string>
-  typ?: string
-  /** Milliseconds, like every jwks time below. */
+export interface JwksDefaults {
   cacheMaxAge: number
   minCacheAge: number
   maxCacheAge: number
@@ -67,12 +67,61 @@ export interface NativeOptions {
   timeout: number
   maxStale: number
   maxBytes: number
-  headers: Record<string, string>
-  /** `<jwksHost>/sessions/validate` when `validateSession` is on. */
-  sessionUrl?: string
+}
+
+/** Every default and list the core owns, for JS to apply and document (never to restate). */
+export interface NativeDefaults {
+  algorithms: Array<string>
+  supportedAlgorithms: Array<string>
+  requiredClaims: Array<string>
+  clockTolerance: number
+  jwks: JwksDefaults
+  tokenCacheMaxEntries: number
+  session: SessionDefaults
+  /** Longer tokens are refused before they cross into Rust. */
+  maxTokenBytes: number
+  codes: Array<CodeRow>
+}
+
+/**
+ * Options as JS hands them over: shape- and range-checked, and only what the user set. Every gap is
+ * filled here from `config`'s `Default` impls (see `defaults()`).
+ */
+export interface NativeOptions {
+  /** The Hanko API URL (`jwksHost` or `HANKO_API_URL`); the JWKS is under it unless `jwks_uri` is set. */
+  jwksHost?: string
+  jwksUri?: string
+  /** The option the URL came from (`jwksUri`, `jwksHost` or `HANKO_API_URL`), for error messages. */
+  jwksUriSource: string
+  allowInsecureHttp?: boolean
+  algorithms?: Array<string>
+  audience?: Array<string>
+  issuer?: Array<string>
+  subject?: string
+  /** Seconds. */
+  clockTolerance?: number
+  /** Seconds. */
+  maxTokenAge?: number
+  requiredClaims?: Array<string>
+  typ?: string
+  /** Milliseconds, like every jwks time below. */
+  cacheMaxAge?: number
+  minCacheAge?: number
+  maxCacheAge?: number
+  cooldown?: number
+  timeout?: number
+  maxStale?: number
+  maxBytes?: number
+  headers?: Record<string, string>
+  validateSession?: NativeSessionOptions
+}
+
+/** `validateSession` as JS hands it over: only what the user set (defaults: `defaults().session`). */
+export interface NativeSessionOptions {
   /** Milliseconds. */
-  sessionTtl: number
-  sessionMaxEntries: number
+  ttl?: number
+  maxEntries?: number
+  failOpen?: boolean
 }
 
 export interface NativeStats {
@@ -88,16 +137,37 @@ export interface NativeStats {
   sessionChecks: number
   sessionCacheHits: number
   sessionCacheSize: number
+  sessionFailOpen: number
 }
 
 /**
- * A verification's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is
- * of the main realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
+ * A step's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is of the main
+ * realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
  */
 export interface Outcome {
   ok: boolean
-  /** The payload JSON exactly as signed, when `ok`. */
+  /** The payload JSON exactly as signed, when a verification is `ok`. */
   claims?: string
+  /** Until when (ms since the epoch) the verified token may be cached; absent: do not cache. */
+  cacheUntil?: number
+  /** The key-set epoch the verification was made under (compare with `epochView()`). */
+  epoch?: number
   /** Why it failed, when not `ok`. */
   failure?: Failure
+}
+
+export interface SessionDefaults {
+  ttl: number
+  maxEntries: number
+  failOpen: boolean
+}
+
+/** How `verify` may proceed when it cannot answer at once. */
+export declare const enum VerifyMode {
+  /** Verify now with the keys at hand; return a Promise only when the key set must be fetched. */
+  Inline = 0,
+  /** Always return a Promise and verify on the I/O threads (the JS thread serves others meanwhile). */
+  Offload = 1,
+  /** Never wait: with no usable key, start the fetch in the background and fail now (`verifySync`). */
+  CachedKeysOnly = 2,
 }

@@ -837,3 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeVerifier = nativeBinding.NativeVerifier
 module.exports.__setPanicProbe = nativeBinding.__setPanicProbe
+module.exports.defaults = nativeBinding.defaults
+module.exports.VerifyMode = nativeBinding.VerifyMode

@@ -224,8 +224,13 @@ export type UnauthorizedErrorCode =
   | 'invalid_token'
   | 'revoked_token'
 
+/** The base of every error hanko-auth throws or hands to `next(err)`; `code` is the stable contract. */
+export declare class HankoAuthError extends Error {
+  readonly code: string
+}
+
 /** A token problem. */
-export declare class JwtError extends Error {
+export declare class JwtError extends HankoAuthError {
   readonly code: JwtErrorCode
   /** The claim that failed, for `ERR_JWT_CLAIM_VALIDATION_FAILED` and `ERR_JWT_EXPIRED`. */
   readonly claim?: string
@@ -234,14 +239,14 @@ export declare class JwtError extends Error {
 }
 
 /** The key set (or Hanko's session service) cannot be had: answer 503. */
-export declare class JwksError extends Error {
+export declare class JwksError extends HankoAuthError {
   readonly code: JwksErrorCode
   readonly status: 503
   readonly statusCode: 503
 }
 
 /** What the middleware passes to `next(err)` for a token problem (express-jwt's shape). */
-export declare class UnauthorizedError extends Error {
+export declare class UnauthorizedError extends HankoAuthError {
   readonly name: 'UnauthorizedError'
   readonly code: UnauthorizedErrorCode
   readonly status: 401

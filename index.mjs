@@ -3,5 +3,5 @@ import { createRequire } from 'node:module'
 
 const hankoAuthModule = createRequire(import.meta.url)('./index.js')
 
-export const { hankoAuth, createVerifier, verify, Verifier, JwtError, JwksError, UnauthorizedError } = hankoAuthModule
+export const { hankoAuth, createVerifier, verify, Verifier, HankoAuthError, JwtError, JwksError, UnauthorizedError } = hankoAuthModule
 export default hankoAuthModule

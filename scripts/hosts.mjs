@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { suiteFiles } from './suites.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const hostsDir = join(root, 'hosts')
@@ -66,7 +67,7 @@ function nodeBinary(version) {
 }
 
 function nodeSuites() {
-  const suites = readdirSync(join(root, '__test__')).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => `__test__/${f}`)
+  const suites = suiteFiles()
   for (const version of hostsPackage.hosts.node) {
     const node = nodeBinary(version)
     const [major, minor] = version.split('.').map(Number)

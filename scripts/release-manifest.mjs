@@ -4,23 +4,14 @@
 // dependency in the lockfile.
 //   node scripts/release-manifest.mjs [path/to/package.json]
 import { readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 
-const TRIPLES = {
-  'x86_64-unknown-linux-gnu': 'linux-x64-gnu',
-  'x86_64-unknown-linux-musl': 'linux-x64-musl',
-  'aarch64-unknown-linux-gnu': 'linux-arm64-gnu',
-  'aarch64-unknown-linux-musl': 'linux-arm64-musl',
-  'x86_64-apple-darwin': 'darwin-x64',
-  'aarch64-apple-darwin': 'darwin-arm64',
-  'x86_64-pc-windows-msvc': 'win32-x64-msvc',
-}
+const { platformOf } = createRequire(import.meta.url)('../lib/platforms.js')
 
 export function withPlatformPackages(pkg) {
   const optionalDependencies = {}
   for (const target of pkg.napi.targets) {
-    const platform = TRIPLES[target]
-    if (!platform) throw new Error(`no platform name for ${target}`)
-    optionalDependencies[`${pkg.name}-${platform}`] = pkg.version
+    optionalDependencies[`${pkg.name}-${platformOf(target)}`] = pkg.version
   }
   return { ...pkg, optionalDependencies }
 }

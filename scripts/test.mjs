@@ -6,7 +6,8 @@
 //   5. The host matrix (scripts/hosts.mjs): Node 18/20/22/24, Jest, Vitest's four pools, Bun, Deno.
 //      HANKO_AUTH_HOSTS=0 skips it for a quick local run; CI always runs it.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
+import { suiteFiles } from './suites.mjs'
 
 const release = process.env.HANKO_AUTH_RELEASE === '1'
 
@@ -28,14 +29,13 @@ if (rustPassed === 0) {
   process.exit(1)
 }
 
-const build = ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts']
+// The panic probe is built in for the tests only; `npm run build` (what ships) leaves it out.
+const build = ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts', '--features', 'panic-probe']
 if (release) build.push('--release')
 run('native build', 'npx', build)
 if (existsSync('.git')) run('generated loader is committed and current', 'git', ['diff', '--exit-code', '--', 'binding.js', 'binding.d.ts'])
 
-// Files, not the folder: Node 22+ would take `__test__/` for a module to run (and Node 18/20 do not
-// expand globs themselves).
-const suites = readdirSync('__test__').filter((f) => f.endsWith('.test.mjs')).sort().map((f) => `__test__/${f}`)
+const suites = suiteFiles()
 const node = run('node:test suites', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...suites], { capture: true })
 // The middleware verifies new tokens off-thread when it has more than one core; run its suite once
 // more with them verified inline, as on a single core.

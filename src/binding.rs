@@ -1,39 +1,63 @@
 //! The one module that talks to N-API. Everything here converts; nothing here decides.
 
 use crate::claims::ClaimRules;
-use crate::clock;
-use crate::error::{Error, Kind};
-use crate::fetch::{parse_url, HttpClient, HttpFetch, HttpSettings};
-use crate::jwks::{self, CacheSettings, KeyCache};
-use crate::jws::supported_algorithm;
-use crate::session::{Answer, Cached, SessionChecker, SessionSettings};
+use crate::config::{self, Config, SessionConfig, TokenCacheSettings};
+use crate::error::{Code, Error, Kind};
+use crate::fetch::parse_url;
+use crate::jwks::{CacheSettings, Wait};
+use crate::jws::{algorithm_name, supported_algorithm, MAX_TOKEN_BYTES};
+use crate::session::{SessionChecker, SessionKey, SessionSettings};
 use crate::verify::{Attempt, TokenRules, Verified, Verifier};
-use napi::bindgen_prelude::{Env, Object, ToNapiValue};
+use napi::bindgen_prelude::{ArrayBuffer, Either, Env, Object, ToNapiValue};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-/// Options as `index.js` hands them over: already validated and with every default filled in.
+/// `validateSession` as JS hands it over: only what the user set (defaults: `defaults().session`).
+#[napi(object)]
+pub struct NativeSessionOptions {
+  /// Milliseconds.
+  pub ttl: Option<f64>,
+  pub max_entries: Option<f64>,
+  pub fail_open: Option<bool>,
+}
+
+/// Options as JS hands them over: shape- and range-checked, and only what the user set. Every gap is
+/// filled here from `config`'s `Default` impls (see `defaults()`).
 #[napi(object)]
 pub struct NativeOptions {
-  pub jwks_uri: String,
+  /// The Hanko API URL (`jwksHost` or `HANKO_API_URL`); the JWKS is under it unless `jwks_uri` is set.
+  pub jwks_host: Option<String>,
+  pub jwks_uri: Option<String>,
   /// The option the URL came from (`jwksUri`, `jwksHost` or `HANKO_API_URL`), for error messages.
   pub jwks_uri_source: String,
-  pub allow_insecure_http: bool,
-  pub algorithms: Vec<String>,
-  pub audience: Vec<String>,
-  pub issuer: Vec<String>,
+  pub allow_insecure_http: Option<bool>,
+  pub algorithms: Option<Vec<String>>,
+  pub audience: Option<Vec<String>>,
+  pub issuer: Option<Vec<String>>,
   pub subject: Option<String>,
   /// Seconds.
-  pub clock_tolerance: f64,
+  pub clock_tolerance: Option<f64>,
   /// Seconds.
   pub max_token_age: Option<f64>,
-  pub required_claims: Vec<String>,
+  pub required_claims: Option<Vec<String>>,
   pub typ: Option<String>,
   /// Milliseconds, like every jwks time below.
+  pub cache_max_age: Option<f64>,
+  pub min_cache_age: Option<f64>,
+  pub max_cache_age: Option<f64>,
+  pub cooldown: Option<f64>,
+  pub timeout: Option<f64>,
+  pub max_stale: Option<f64>,
+  pub max_bytes: Option<f64>,
+  pub headers: Option<HashMap<String, String>>,
+  pub validate_session: Option<NativeSessionOptions>,
+}
+
+#[napi(object)]
+pub struct JwksDefaults {
   pub cache_max_age: f64,
   pub min_cache_age: f64,
   pub max_cache_age: f64,
@@ -41,15 +65,80 @@ pub struct NativeOptions {
   pub timeout: f64,
   pub max_stale: f64,
   pub max_bytes: f64,
-  pub headers: HashMap<String, String>,
-  /// `<jwksHost>/sessions/validate` when `validateSession` is on.
-  pub session_url: Option<String>,
-  /// Milliseconds.
-  pub session_ttl: f64,
-  pub session_max_entries: f64,
 }
 
-/// A failed verification, as data; `index.js` turns it into a `JwtError` or `JwksError`.
+#[napi(object)]
+pub struct SessionDefaults {
+  pub ttl: f64,
+  pub max_entries: f64,
+  pub fail_open: bool,
+}
+
+/// One row of the error-code table (`error::Code`).
+#[napi(object)]
+pub struct CodeRow {
+  pub code: String,
+  /// `"JwtError"` (a token problem, 401) or `"JwksError"` (the key set or Hanko cannot be had, 503).
+  pub class_name: String,
+}
+
+/// Every default and list the core owns, for JS to apply and document (never to restate).
+#[napi(object)]
+pub struct NativeDefaults {
+  pub algorithms: Vec<String>,
+  pub supported_algorithms: Vec<String>,
+  pub required_claims: Vec<String>,
+  pub clock_tolerance: f64,
+  pub jwks: JwksDefaults,
+  pub token_cache_max_entries: f64,
+  pub session: SessionDefaults,
+  /// Longer tokens are refused before they cross into Rust.
+  pub max_token_bytes: f64,
+  pub codes: Vec<CodeRow>,
+}
+
+/// The core's defaults and tables (SPEC §6: one owner per fact).
+#[napi]
+pub fn defaults() -> NativeDefaults {
+  let rules = TokenRules::default();
+  let cache = CacheSettings::default();
+  let session = SessionSettings::default();
+  NativeDefaults {
+    algorithms: rules.algorithms.iter().map(|a| algorithm_name(*a)).collect(),
+    supported_algorithms: crate::jwk::ALGORITHMS.iter().map(|a| algorithm_name(*a)).collect(),
+    required_claims: rules.claims.required_claims,
+    clock_tolerance: rules.claims.clock_tolerance,
+    jwks: JwksDefaults {
+      cache_max_age: cache.cache_max_age as f64,
+      min_cache_age: cache.min_cache_age as f64,
+      max_cache_age: cache.max_cache_age as f64,
+      cooldown: cache.cooldown as f64,
+      timeout: cache.timeout as f64,
+      max_stale: cache.max_stale as f64,
+      max_bytes: cache.max_bytes as f64,
+    },
+    token_cache_max_entries: f64::from(TokenCacheSettings::default().max_entries),
+    session: SessionDefaults {
+      ttl: session.ttl as f64,
+      max_entries: session.max_entries as f64,
+      fail_open: session.fail_open,
+    },
+    max_token_bytes: MAX_TOKEN_BYTES as f64,
+    codes: Code::ALL
+      .iter()
+      .map(|code| CodeRow {
+        code: code.as_str().to_string(),
+        class_name: match code.kind() {
+          Kind::Token => "JwtError",
+          Kind::Unavailable => "JwksError",
+        }
+        .to_string(),
+      })
+      .collect(),
+  }
+}
+
+/// A failed step, as data; JS turns it into a `JwtError` or `JwksError`.
 #[napi(object)]
 pub struct Failure {
   pub code: String,
@@ -58,6 +147,32 @@ pub struct Failure {
   pub reason: Option<String>,
   /// `true` for the key-set / session-service codes (503), `false` for token problems (401).
   pub unavailable: bool,
+}
+
+/// A step's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is of the main
+/// realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
+#[napi(object)]
+pub struct Outcome {
+  pub ok: bool,
+  /// The payload JSON exactly as signed, when a verification is `ok`.
+  pub claims: Option<String>,
+  /// Until when (ms since the epoch) the verified token may be cached; absent: do not cache.
+  pub cache_until: Option<f64>,
+  /// The key-set epoch the verification was made under (compare with `epochView()`).
+  pub epoch: Option<u32>,
+  /// Why it failed, when not `ok`.
+  pub failure: Option<Failure>,
+}
+
+/// How `verify` may proceed when it cannot answer at once.
+#[napi]
+pub enum VerifyMode {
+  /// Verify now with the keys at hand; return a Promise only when the key set must be fetched.
+  Inline,
+  /// Always return a Promise and verify on the I/O threads (the JS thread serves others meanwhile).
+  Offload,
+  /// Never wait: with no usable key, start the fetch in the background and fail now (`verifySync`).
+  CachedKeysOnly,
 }
 
 #[napi(object)]
@@ -74,12 +189,16 @@ pub struct NativeStats {
   pub session_checks: f64,
   pub session_cache_hits: f64,
   pub session_cache_size: f64,
+  pub session_fail_open: f64,
 }
 
-/// Test hook (`__setPanicProbe`): 1 makes every entry point panic before it does anything, 2 makes the
-/// async work panic on the I/O runtime. Proves that a panic becomes a JS error, never an abort.
+/// Test hook (`__setPanicProbe`, only with the `panic-probe` feature, which release builds leave off):
+/// 1 makes every entry point panic before it does anything, 2 makes the async work panic on the I/O
+/// runtime. Proves that a panic becomes a JS error, never an abort.
+#[cfg(feature = "panic-probe")]
 static PANIC_PROBE: AtomicU32 = AtomicU32::new(0);
 
+#[cfg(feature = "panic-probe")]
 #[allow(clippy::panic, reason = "the probe exists to panic on purpose, under test only")]
 fn probe(stage: u32) {
   if PANIC_PROBE.load(Ordering::Relaxed) == stage {
@@ -87,14 +206,18 @@ fn probe(stage: u32) {
   }
 }
 
-/// Test hook: see `PANIC_PROBE`. 0 turns it off.
+#[cfg(not(feature = "panic-probe"))]
+#[inline(always)]
+fn probe(_stage: u32) {}
+
+/// Test hook: see `PANIC_PROBE`. 0 turns it off. Returns whether the probe is built in (without the
+/// feature it is a no-op, so the generated loader is the same either way).
 #[napi(js_name = "__setPanicProbe")]
-#[cfg_attr(
-  test,
-  allow(dead_code, reason = "registered with N-API, which unit tests do not load")
-)]
-pub fn set_panic_probe(stage: u32) {
+pub fn set_panic_probe(stage: u32) -> bool {
+  #[cfg(feature = "panic-probe")]
   PANIC_PROBE.store(stage, Ordering::Relaxed);
+  let _ = stage;
+  cfg!(feature = "panic-probe")
 }
 
 fn failure(err: Error) -> Failure {
@@ -117,68 +240,52 @@ fn internal_failure(what: &str) -> Failure {
   }
 }
 
-/// A verification's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is
-/// of the main realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
-#[napi(object)]
-pub struct Outcome {
-  pub ok: bool,
-  /// The payload JSON exactly as signed, when `ok`.
-  pub claims: Option<String>,
-  /// Why it failed, when not `ok`.
-  pub failure: Option<Failure>,
+fn failed(failure: Failure) -> Outcome {
+  Outcome {
+    ok: false,
+    claims: None,
+    cache_until: None,
+    epoch: None,
+    failure: Some(failure),
+  }
 }
 
-fn outcome(result: crate::error::Result<Verified>) -> Outcome {
+fn passed() -> Outcome {
+  Outcome {
+    ok: true,
+    claims: None,
+    cache_until: None,
+    epoch: None,
+    failure: None,
+  }
+}
+
+fn verified(result: crate::error::Result<Verified>) -> Outcome {
   match result {
     Ok(verified) => Outcome {
       ok: true,
       claims: Some(verified.payload_json),
+      cache_until: verified.acceptable_until_ms,
+      epoch: Some(verified.epoch),
       failure: None,
     },
     Err(err) => failed(failure(err)),
   }
 }
 
-fn failed(failure: Failure) -> Outcome {
-  Outcome {
-    ok: false,
-    claims: None,
-    failure: Some(failure),
+fn stepped(result: crate::error::Result<()>) -> Outcome {
+  match result {
+    Ok(()) => passed(),
+    Err(err) => failed(failure(err)),
   }
 }
 
-fn ms(value: f64) -> u64 {
-  // index.js has range-checked every value; this only guards against NaN and negatives.
-  if value.is_finite() && value > 0.0 {
-    value as u64
-  } else {
-    0
+/// JS numbers to milliseconds or counts: JS has range-checked every value; this only guards NaN.
+fn whole(value: Option<f64>, default: u64) -> u64 {
+  match value {
+    Some(v) if v.is_finite() && v >= 0.0 => v as u64,
+    _ => default,
   }
-}
-
-/// The key set and the session service share the timeout, size limit and https rule.
-fn http_client(
-  settings: &CacheSettings,
-  headers: Vec<(String, String)>,
-  allow_insecure_http: bool,
-) -> std::result::Result<HttpClient, String> {
-  HttpClient::new(&HttpSettings {
-    timeout: Duration::from_millis(settings.timeout),
-    max_bytes: settings.max_bytes,
-    headers,
-    allow_insecure_http,
-  })
-}
-
-fn debug_enabled() -> bool {
-  std::env::var("NODE_DEBUG").is_ok_and(|v| {
-    v.split([',', ' '])
-      .any(|s| s.eq_ignore_ascii_case("hanko-auth") || s == "*")
-  })
-}
-
-fn debug_log(message: &str) {
-  eprintln!("HANKO-AUTH {}: {message}", std::process::id());
 }
 
 /// Resolves a JS promise from a future run on the I/O runtime. A panic in the future settles the
@@ -202,10 +309,88 @@ where
   Ok(promise)
 }
 
+fn config_from(options: NativeOptions) -> std::result::Result<Config, String> {
+  let allow_insecure_http = options.allow_insecure_http.unwrap_or(false);
+  let jwks_uri = match (&options.jwks_uri, &options.jwks_host) {
+    (Some(uri), _) => uri.clone(),
+    (None, Some(host)) => config::under_host(host, ".well-known/jwks.json")?,
+    (None, None) => return Err("jwksHost is required: pass the Hanko API URL (or set jwksUri)".into()),
+  };
+  let jwks_uri = parse_url(&jwks_uri, &options.jwks_uri_source, allow_insecure_http)?;
+  let mut rules = TokenRules::default();
+  if let Some(names) = &options.algorithms {
+    rules.algorithms = names
+      .iter()
+      .map(|name| supported_algorithm(name).ok_or_else(|| format!("algorithms: {name:?} is not supported")))
+      .collect::<std::result::Result<_, _>>()?;
+  }
+  let defaults = ClaimRules::default();
+  rules.claims = ClaimRules {
+    audience: options.audience.unwrap_or(defaults.audience),
+    issuer: options.issuer.unwrap_or(defaults.issuer),
+    subject: options.subject.or(defaults.subject),
+    clock_tolerance: options.clock_tolerance.unwrap_or(defaults.clock_tolerance),
+    max_token_age: options.max_token_age.or(defaults.max_token_age),
+    required_claims: options.required_claims.unwrap_or(defaults.required_claims),
+  };
+  rules.typ = options.typ;
+  let d = CacheSettings::default();
+  let cache = CacheSettings {
+    cache_max_age: whole(options.cache_max_age, d.cache_max_age),
+    min_cache_age: whole(options.min_cache_age, d.min_cache_age),
+    max_cache_age: whole(options.max_cache_age, d.max_cache_age),
+    cooldown: whole(options.cooldown, d.cooldown),
+    timeout: whole(options.timeout, d.timeout),
+    max_stale: whole(options.max_stale, d.max_stale),
+    max_bytes: whole(options.max_bytes, d.max_bytes),
+  };
+  if cache.min_cache_age > cache.max_cache_age {
+    return Err("jwks.minCacheAge must not exceed jwks.maxCacheAge".into());
+  }
+  let session = match options.validate_session {
+    None => None,
+    Some(session) => {
+      let host = options
+        .jwks_host
+        .as_deref()
+        .ok_or("validateSession needs jwksHost (the Hanko API URL): jwksUri alone does not say where Hanko is")?;
+      let url = parse_url(
+        &config::under_host(host, "sessions/validate")?,
+        "jwksHost",
+        allow_insecure_http,
+      )?;
+      let d = SessionSettings::default();
+      if !rules.claims.required_claims.iter().any(|c| c == "session_id") {
+        rules.claims.required_claims.push("session_id".into());
+      }
+      Some(SessionConfig {
+        url,
+        settings: SessionSettings {
+          ttl: whole(session.ttl, d.ttl),
+          max_entries: whole(session.max_entries, d.max_entries as u64).max(1) as usize,
+          fail_open: session.fail_open.unwrap_or(d.fail_open),
+        },
+      })
+    }
+  };
+  let mut headers: Vec<(String, String)> = options.headers.unwrap_or_default().into_iter().collect();
+  headers.sort();
+  Ok(Config {
+    jwks_uri,
+    allow_insecure_http,
+    headers,
+    cache,
+    rules,
+    session,
+    debug: config::debug_from_env(),
+  })
+}
+
 #[napi]
 pub struct NativeVerifier {
   inner: Arc<Verifier>,
-  session: Option<Arc<SessionChecker>>,
+  /// This verifier's copy of the key-set epoch, shared with JS through `epochView()`.
+  epoch_slot: Arc<AtomicU32>,
 }
 
 #[napi]
@@ -214,97 +399,92 @@ impl NativeVerifier {
   pub fn new(options: NativeOptions) -> napi::Result<Self> {
     probe(1);
     let invalid = |message: String| napi::Error::new(napi::Status::InvalidArg, message);
-    let url = parse_url(&options.jwks_uri, &options.jwks_uri_source, options.allow_insecure_http).map_err(invalid)?;
-    let algorithms = options
-      .algorithms
-      .iter()
-      .map(|name| supported_algorithm(name).ok_or_else(|| invalid(format!("algorithms: {name:?} is not supported"))))
-      .collect::<napi::Result<Vec<_>>>()?;
-    let settings = CacheSettings {
-      cache_max_age: ms(options.cache_max_age),
-      min_cache_age: ms(options.min_cache_age),
-      max_cache_age: ms(options.max_cache_age),
-      cooldown: ms(options.cooldown),
-      timeout: ms(options.timeout),
-      max_stale: ms(options.max_stale),
-      max_bytes: ms(options.max_bytes),
-    };
-    let mut headers: Vec<(String, String)> = options.headers.into_iter().collect();
-    headers.sort();
-    let cache_key = format!("{url}|{settings:?}|{headers:?}|{}", options.allow_insecure_http);
-    let keys = jwks::shared(cache_key, || {
-      let client = http_client(&settings, headers.clone(), options.allow_insecure_http)?;
-      let source = Box::new(HttpFetch {
-        client,
-        url: url.clone(),
-      });
-      let log: fn(&str) = if debug_enabled() { debug_log } else { |_| {} };
-      Ok(KeyCache::with_log(settings.clone(), clock::system(), source, log))
-    })
-    .map_err(invalid)?;
-    let rules = TokenRules {
-      algorithms,
-      claims: ClaimRules {
-        audience: options.audience,
-        issuer: options.issuer,
-        subject: options.subject,
-        clock_tolerance: options.clock_tolerance,
-        max_token_age: options.max_token_age,
-        required_claims: options.required_claims,
-      },
-      typ: options.typ,
-    };
-    let session = match &options.session_url {
-      None => None,
-      Some(url) => {
-        let url = parse_url(url, "jwksHost", options.allow_insecure_http).map_err(invalid)?;
-        let client = http_client(&settings, vec![], options.allow_insecure_http).map_err(invalid)?;
-        let session_settings = SessionSettings {
-          ttl: ms(options.session_ttl),
-          max_entries: (ms(options.session_max_entries) as usize).max(1),
-        };
-        Some(Arc::new(SessionChecker::new(
-          client,
-          url,
-          session_settings,
-          clock::system(),
-        )))
-      }
-    };
+    let inner = Verifier::from_config(config_from(options).map_err(invalid)?).map_err(invalid)?;
+    let epoch_slot = inner.keys.subscribe_epoch();
     Ok(NativeVerifier {
-      inner: Arc::new(Verifier::new(rules, keys, clock::system())),
-      session,
+      inner: Arc::new(inner),
+      epoch_slot,
     })
   }
 
-  /// Verifies with the keys already cached; never waits (a needed fetch starts in the background).
-  #[napi(catch_unwind)]
-  pub fn verify_sync(&self, token: String) -> Outcome {
+  /// Verifies `token`: an `Outcome` now, or a Promise of one (see `VerifyMode`).
+  #[napi(catch_unwind, ts_return_type = "Outcome | Promise<Outcome>")]
+  pub fn verify<'env>(
+    &self,
+    env: &'env Env,
+    token: String,
+    mode: VerifyMode,
+  ) -> napi::Result<Either<Outcome, Object<'env>>> {
     probe(1);
-    match self.inner.attempt(&token, false) {
-      Attempt::Done(result) => outcome(result),
-      Attempt::NeedFetch => failed(internal_failure("fetch requested in sync mode")),
+    let wait = match mode {
+      VerifyMode::CachedKeysOnly => Wait::Never,
+      VerifyMode::Inline | VerifyMode::Offload => Wait::Allowed,
+    };
+    if !matches!(mode, VerifyMode::Offload) {
+      match self.inner.attempt(&token, wait) {
+        Attempt::Done(result) => return Ok(Either::A(verified(result))),
+        Attempt::NeedFetch(parsed, epoch) => {
+          let verifier = self.inner.clone();
+          let pending = async move { verified(verifier.finish_after_fetch(parsed, epoch).await) };
+          return promise(env, pending, || failed(internal_failure("verify"))).map(Either::B);
+        }
+      }
     }
-  }
-
-  /// Verifies with the keys at hand, or returns `null` when the key set must be fetched first.
-  #[napi(catch_unwind)]
-  pub fn try_verify(&self, token: String) -> Option<Outcome> {
-    probe(1);
-    match self.inner.attempt(&token, true) {
-      Attempt::Done(result) => Some(outcome(result)),
-      Attempt::NeedFetch => None,
-    }
-  }
-
-  /// Verifies, fetching the key set when it must.
-  #[napi(catch_unwind, ts_return_type = "Promise<Outcome>")]
-  pub fn verify<'env>(&self, env: &'env Env, token: String) -> napi::Result<Object<'env>> {
-    probe(1);
     let verifier = self.inner.clone();
-    promise(env, async move { outcome(verifier.verify(&token).await) }, || {
+    promise(env, async move { verified(verifier.verify(&token).await) }, || {
       failed(internal_failure("verify"))
     })
+    .map(Either::B)
+  }
+
+  /// The session step (`validateSession`) for a verified token: an `Outcome` now (a cached answer, or
+  /// with `CachedKeysOnly` a check started in the background and a failure), or a Promise of one.
+  #[napi(catch_unwind, ts_return_type = "Outcome | Promise<Outcome>")]
+  pub fn session<'env>(
+    &self,
+    env: &'env Env,
+    token: String,
+    session_id: Option<String>,
+    sub: Option<String>,
+    exp_ms: Option<f64>,
+    mode: VerifyMode,
+  ) -> napi::Result<Either<Outcome, Object<'env>>> {
+    probe(1);
+    let Some(checker) = self.inner.session.clone() else {
+      return Ok(Either::A(passed()));
+    };
+    let key: SessionKey = match Verifier::session_key(session_id.as_deref(), sub.as_deref()) {
+      Ok(key) => key,
+      Err(err) => return Ok(Either::A(failed(failure(err)))),
+    };
+    if let Some(answer) = checker.cached(&key) {
+      return Ok(Either::A(stepped(answer)));
+    }
+    let exp_ms = exp_ms.map(|v| whole(Some(v), 0));
+    if matches!(mode, VerifyMode::CachedKeysOnly) {
+      return Ok(Either::A(stepped(checker.check_now(key, token, exp_ms))));
+    }
+    let pending = async move { stepped(checker.check(key, token, exp_ms).await) };
+    promise(env, pending, || failed(internal_failure("session"))).map(Either::B)
+  }
+
+  /// Memory holding this verifier's key-set epoch (a `Uint32Array` of one), updated by the core the
+  /// moment a key leaves the set: a token cache compares against it with no native call. `null` when
+  /// the host copies external buffers (then `keyEpoch()` must be called instead).
+  #[napi(catch_unwind, ts_return_type = "ArrayBuffer | null")]
+  #[allow(unsafe_code, reason = "an external ArrayBuffer over the epoch slot; see SAFETY")]
+  pub fn epoch_view<'env>(&self, env: &'env Env) -> napi::Result<Option<ArrayBuffer<'env>>> {
+    probe(1);
+    let slot = self.epoch_slot.clone();
+    let data = Arc::as_ptr(&slot).cast::<u8>().cast_mut();
+    // SAFETY: `data` points at the 4 bytes of an `AtomicU32` inside an `Arc` whose clone is the
+    // finalize hint, so the memory lives until V8 collects the buffer and the finalizer drops it. Each
+    // verifier has its own slot, so no two buffers share memory (nodejs/node#32463). The core only
+    // ever writes the slot with an atomic store; JS only reads it.
+    let buffer =
+      unsafe { ArrayBuffer::from_external(env, data, std::mem::size_of::<AtomicU32>(), slot, |_, slot| drop(slot)) }?;
+    // Hosts without external buffers hand back a copy, which would never see an update.
+    Ok((buffer.as_ptr() == data.cast_const()).then_some(buffer))
   }
 
   /// Loads the key set unless usable keys are cached; resolves to a failure or `null`.
@@ -333,6 +513,8 @@ impl NativeVerifier {
   pub fn stats(&self) -> NativeStats {
     probe(1);
     let stats = self.inner.keys.stats();
+    let session = self.inner.session.as_ref();
+    let counter = |read: fn(&SessionChecker) -> u64| session.map_or(0.0, |s| read(s) as f64);
     NativeStats {
       jwks_fetches: stats.fetches as f64,
       jwks_failures: stats.failures as f64,
@@ -342,63 +524,18 @@ impl NativeVerifier {
       kids: stats.kids,
       serving_stale: stats.serving_stale,
       cooling_down: stats.cooling_down,
-      key_epoch: self.inner.keys.epoch() as f64,
-      session_checks: self
-        .session
-        .as_ref()
-        .map_or(0.0, |s| s.checks.load(Ordering::Relaxed) as f64),
-      session_cache_hits: self
-        .session
-        .as_ref()
-        .map_or(0.0, |s| s.cache_hits.load(Ordering::Relaxed) as f64),
-      session_cache_size: self.session.as_ref().map_or(0.0, |s| s.len() as f64),
+      key_epoch: f64::from(self.inner.keys.epoch()),
+      session_checks: counter(|s| s.counters.checks.load(Ordering::Relaxed)),
+      session_cache_hits: counter(|s| s.counters.cache_hits.load(Ordering::Relaxed)),
+      session_cache_size: counter(|s| s.len() as u64),
+      session_fail_open: counter(|s| s.counters.failed_open.load(Ordering::Relaxed)),
     }
   }
 
-  /// The cached session answer: 1 live, -1 ended, 0 unknown (ask with `confirmSession`).
+  /// The key-set epoch, for hosts where `epochView()` is `null`.
   #[napi(catch_unwind)]
-  pub fn session_status(&self, session_id: String) -> i32 {
+  pub fn key_epoch(&self) -> u32 {
     probe(1);
-    match self.session.as_ref().map(|s| s.cached(&session_id)) {
-      Some(Cached::Live) => 1,
-      Some(Cached::Dead) => -1,
-      _ => 0,
-    }
-  }
-
-  /// Asks Hanko about a session (one request in flight per session); resolves to a failure or `null`.
-  #[napi(catch_unwind, ts_return_type = "Promise<Failure | null>")]
-  pub fn confirm_session<'env>(
-    &self,
-    env: &'env Env,
-    session_id: String,
-    token: String,
-    exp_ms: Option<f64>,
-  ) -> napi::Result<Object<'env>> {
-    probe(1);
-    let Some(session) = self.session.clone() else {
-      return promise(env, async { None::<Failure> }, || None);
-    };
-    promise(
-      env,
-      async move {
-        match session.confirm(&session_id, &token, exp_ms.map(ms)).await {
-          Ok(Answer::Live) => None,
-          Ok(Answer::Dead) => Some(failure(Error::new(
-            crate::error::Code::SessionInvalid,
-            "the session has ended (logged out, revoked or expired at Hanko)",
-          ))),
-          Err(err) => Some(failure(err)),
-        }
-      },
-      || Some(internal_failure("confirmSession")),
-    )
-  }
-
-  /// Bumped whenever a key leaves the key set; token caches compare it on every hit.
-  #[napi(catch_unwind)]
-  pub fn key_epoch(&self) -> f64 {
-    probe(1);
-    self.inner.keys.epoch() as f64
+    self.epoch_slot.load(Ordering::Acquire)
   }
 }

@@ -3,7 +3,7 @@
 use crate::error::{reason, Code, Error, Result};
 use serde_json::{Map, Value};
 
-/// What the claims must satisfy. Built once per verifier.
+/// What the claims must satisfy. Built once per verifier (defaults: `config`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimRules {
   /// Token `aud` must contain one of these (when not empty).
@@ -19,24 +19,13 @@ pub struct ClaimRules {
   pub required_claims: Vec<String>,
 }
 
-impl Default for ClaimRules {
-  fn default() -> Self {
-    ClaimRules {
-      audience: vec![],
-      issuer: vec![],
-      subject: None,
-      clock_tolerance: 0.0,
-      max_token_age: None,
-      required_claims: vec!["sub".into(), "exp".into()],
-    }
-  }
-}
-
 /// What the caller needs to know about claims that passed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Checked {
   /// The token's `exp` in seconds, if it has one.
   pub exp: Option<f64>,
+  /// The token's `iat` in seconds, if it has one.
+  pub iat: Option<f64>,
 }
 
 fn failed(claim: &'static str, why: &'static str, message: String) -> Error {
@@ -197,7 +186,24 @@ impl ClaimRules {
         ));
       }
     }
-    Ok(Checked { exp })
+    Ok(Checked { exp, iat })
+  }
+
+  /// Until when (ms since the epoch) a token with these checked claims stays acceptable: its `exp`,
+  /// and `iat + maxTokenAge` when set, each plus the tolerance. `None`: no end (no `exp` required).
+  /// A cache may keep the verified token until then, never longer.
+  pub fn acceptable_until_ms(&self, checked: &Checked) -> Option<f64> {
+    let tolerance = self.clock_tolerance;
+    let by_exp = checked.exp.map(|exp| exp + tolerance);
+    let by_age = match (self.max_token_age, checked.iat) {
+      (Some(max_age), Some(iat)) => Some(iat + max_age + tolerance),
+      _ => None,
+    };
+    let until = match (by_exp, by_age) {
+      (Some(a), Some(b)) => Some(a.min(b)),
+      (a, b) => a.or(b),
+    };
+    until.map(|seconds| seconds * 1000.0)
   }
 }
 

@@ -83,6 +83,9 @@ pub struct HttpSettings {
   pub max_bytes: u64,
   pub headers: Vec<(String, String)>,
   pub allow_insecure_http: bool,
+  /// Follow up to `MAX_REDIRECTS` redirects under the https rule (the key set), or none at all (the
+  /// session service: a redirected POST would come back as a GET whose answer is not Hanko's).
+  pub follow_redirects: bool,
 }
 
 /// One reqwest client per key cache (or session checker); the connection pool is reused across fetches.
@@ -98,7 +101,11 @@ pub struct HttpClient {
 impl HttpClient {
   pub fn new(settings: &HttpSettings) -> std::result::Result<HttpClient, String> {
     let allow_insecure = settings.allow_insecure_http;
+    let follow = settings.follow_redirects;
     let policy = redirect::Policy::custom(move |attempt| {
+      if !follow {
+        return attempt.stop();
+      }
       if attempt.previous().len() > MAX_REDIRECTS {
         attempt.error("more than 3 redirects")
       } else if !scheme_allowed(attempt.url(), allow_insecure) {
@@ -144,8 +151,20 @@ impl HttpClient {
   }
 
   /// GET (or POST with a JSON body) with the whole exchange, body included, bounded by the timeout and
-  /// the body bounded by `max_bytes` while it streams in.
+  /// the body bounded by `max_bytes` while it streams in. A status other than 2xx is an error.
   pub async fn request(&self, url: Url, json_body: Option<Vec<u8>>, what: &str) -> Result<Fetched> {
+    let fetched = self.exchange(url, json_body, what).await?;
+    if !(200..300).contains(&fetched.status) {
+      return Err(Error::new(
+        Code::JwksUnavailable,
+        format!("{what} answered HTTP {}", fetched.status),
+      ));
+    }
+    Ok(fetched)
+  }
+
+  /// As `request`, but any status comes back with its body for the caller to judge.
+  pub async fn exchange(&self, url: Url, json_body: Option<Vec<u8>>, what: &str) -> Result<Fetched> {
     let exchange = async {
       let builder = match json_body {
         None => self.client.get(url),
@@ -162,12 +181,6 @@ impl HttpClient {
         .await
         .map_err(|e| Self::describe(&e))?;
       let status = response.status();
-      if !status.is_success() {
-        return Err(Error::new(
-          Code::JwksUnavailable,
-          format!("{what} answered HTTP {}", status.as_u16()),
-        ));
-      }
       let too_large = || {
         Error::new(
           Code::JwksInvalid,

@@ -10,7 +10,7 @@ use crate::fetch::{Fetch, Fetched};
 use crate::jwk::Key;
 use jsonwebtoken::Algorithm;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tokio::sync::watch;
 
@@ -83,7 +83,7 @@ impl KeySet {
   }
 }
 
-/// Timing and size settings of a key cache, all in milliseconds or bytes.
+/// Timing and size settings of a key cache, all in milliseconds or bytes (defaults: `config`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheSettings {
   /// Fresh age when the server sends no `Cache-Control: max-age`. Default 600 000.
@@ -102,20 +102,6 @@ pub struct CacheSettings {
   pub max_bytes: u64,
 }
 
-impl Default for CacheSettings {
-  fn default() -> Self {
-    CacheSettings {
-      cache_max_age: 600_000,
-      min_cache_age: 30_000,
-      max_cache_age: 86_400_000,
-      cooldown: 30_000,
-      timeout: 5_000,
-      max_stale: 86_400_000,
-      max_bytes: 1_048_576,
-    }
-  }
-}
-
 impl CacheSettings {
   /// With no usable keys, a failed load is retried no sooner than this (so an outage at startup costs
   /// Hanko at most one request per second, however many requests arrive).
@@ -127,6 +113,15 @@ impl CacheSettings {
   fn refresh_retry(&self) -> u64 {
     self.min_cache_age.min(self.cooldown).max(1)
   }
+}
+
+/// Whether a lookup may hand a needed fetch back to its caller to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+  /// Report `NeedFetch`: the caller awaits the fetch (`verify()`).
+  Allowed,
+  /// Start the fetch in the background and fail now (`verifySync()`).
+  Never,
 }
 
 /// Result of looking for a key without waiting.
@@ -171,7 +166,9 @@ pub struct KeyCache {
   source: Box<dyn Fetch>,
   state: Mutex<State>,
   /// Bumped whenever a key leaves the set, so token caches can drop what that key vouched for.
-  epoch: AtomicU64,
+  epoch: AtomicU32,
+  /// Each verifier's copy of `epoch`, in memory its JS side reads directly (see `subscribe_epoch`).
+  epoch_slots: Mutex<Vec<Weak<AtomicU32>>>,
   log: fn(&str),
 }
 
@@ -193,7 +190,8 @@ impl KeyCache {
       clock,
       source,
       state: Mutex::new(State::default()),
-      epoch: AtomicU64::new(0),
+      epoch: AtomicU32::new(0),
+      epoch_slots: Mutex::new(Vec::new()),
       log,
     })
   }
@@ -208,8 +206,27 @@ impl KeyCache {
     self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
   }
 
-  pub fn epoch(&self) -> u64 {
+  pub fn epoch(&self) -> u32 {
     self.epoch.load(Ordering::Acquire)
+  }
+
+  /// A slot that always holds the current epoch: written here, before any lookup can see the new key
+  /// set, so a reader of the slot never trusts a token whose key has left. One slot per subscriber
+  /// (each JS verifier wraps its own in an ArrayBuffer; N-API forbids two buffers over one memory).
+  pub fn subscribe_epoch(&self) -> Arc<AtomicU32> {
+    let mut slots = self.epoch_slots.lock().unwrap_or_else(|p| p.into_inner());
+    slots.retain(|slot| slot.strong_count() > 0);
+    let slot = Arc::new(AtomicU32::new(self.epoch()));
+    slots.push(Arc::downgrade(&slot));
+    slot
+  }
+
+  fn bump_epoch(&self) {
+    let epoch = self.epoch.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
+    let slots = self.epoch_slots.lock().unwrap_or_else(|p| p.into_inner());
+    for slot in slots.iter().filter_map(Weak::upgrade) {
+      slot.store(epoch, Ordering::Release);
+    }
   }
 
   pub fn now(&self) -> u64 {
@@ -227,9 +244,9 @@ impl KeyCache {
       .map_or(u64::MAX, |started| now.saturating_sub(started))
   }
 
-  /// Finds the key for a token without waiting. May start a background refresh. With `may_wait`
-  /// false a needed fetch is started in the background and the caller gets the error now.
-  pub fn lookup(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm, may_wait: bool) -> Lookup {
+  /// Finds the key for a token without waiting. May start a background refresh. With `Wait::Never` a
+  /// needed fetch is started in the background and the caller gets the error now.
+  pub fn lookup(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm, wait: Wait) -> Lookup {
     let now = self.now();
     let mut state = self.lock();
     match self.usable(&state, now) {
@@ -257,7 +274,7 @@ impl KeyCache {
               return Lookup::Failed(no_key);
             }
             (self.log)("unknown kid: refetching the key set");
-            if may_wait {
+            if wait == Wait::Allowed {
               return Lookup::NeedFetch;
             }
             self.start_fetch(&mut state, now);
@@ -270,7 +287,7 @@ impl KeyCache {
         if last_failed && Self::since_last_start(&state, now) < self.settings.retry_after_failure() {
           return Lookup::Failed(state.last_error.clone().unwrap_or_else(not_loaded));
         }
-        if may_wait {
+        if wait == Wait::Allowed {
           return Lookup::NeedFetch;
         }
         self.start_fetch(&mut state, now);
@@ -285,13 +302,13 @@ impl KeyCache {
 
   /// Finds the key, waiting for at most one fetch when one is needed and allowed.
   pub async fn key_for(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Result<Arc<Key>> {
-    match self.lookup(kid, alg, true) {
+    match self.lookup(kid, alg, Wait::Allowed) {
       Lookup::Found(key) => return Ok(key),
       Lookup::Failed(err) => return Err(err),
       Lookup::NeedFetch => {}
     }
     self.fetch_now().await;
-    match self.lookup(kid, alg, false) {
+    match self.lookup(kid, alg, Wait::Never) {
       Lookup::Found(key) => Ok(key),
       Lookup::Failed(err) => Err(err),
       Lookup::NeedFetch => Err(not_loaded()),
@@ -363,14 +380,18 @@ impl KeyCache {
   }
 
   fn complete(&self, result: Result<Fetched>) {
+    // Parse before taking the lock that every lookup (and so `verifySync` on the JS thread) needs: a
+    // 1 MiB hostile key set must not stall it (SPEC §4). Only this fetch's task writes `keys`, so the
+    // previous set read here is still the current one below.
+    let previous = self.lock().keys.clone();
+    let parsed = result.and_then(|fetched| {
+      let set = KeySet::parse(&fetched.body, previous.as_deref())?;
+      Ok((set, fetched.max_age_ms))
+    });
     let now = self.now();
     let mut state = self.lock();
     state.in_flight = None;
     state.last_fetch_ended = Some(now);
-    let parsed = result.and_then(|fetched| {
-      let set = KeySet::parse(&fetched.body, state.keys.as_deref())?;
-      Ok((set, fetched.max_age_ms))
-    });
     match parsed {
       Ok((set, max_age)) => {
         let settings = &self.settings;
@@ -382,7 +403,7 @@ impl KeyCache {
         }
         if let Some(old) = &state.keys {
           if old.keys.iter().any(|k| !set.keys.iter().any(|n| Arc::ptr_eq(k, n))) {
-            self.epoch.fetch_add(1, Ordering::AcqRel);
+            self.bump_epoch();
             (self.log)("a key left the key set");
           }
         }
@@ -587,11 +608,11 @@ mod tests {
     clock.advance(600_000);
     script.set(down());
     assert!(matches!(
-      cache.lookup(Some("k1"), Algorithm::RS256, false),
+      cache.lookup(Some("k1"), Algorithm::RS256, Wait::Never),
       Lookup::Found(_)
     ));
     assert!(matches!(
-      cache.lookup(Some("k1"), Algorithm::RS256, false),
+      cache.lookup(Some("k1"), Algorithm::RS256, Wait::Never),
       Lookup::Found(_)
     ));
     settle();
@@ -652,10 +673,19 @@ mod tests {
     script.set(doc(json!([rsa("k1"), rsa("k2")]), None));
     let k1 = found(&cache, "k1").unwrap();
     assert_eq!(cache.epoch(), 0);
+    let (first, second) = (cache.subscribe_epoch(), cache.subscribe_epoch());
     clock.advance(600_000);
     script.set(doc(json!([rsa("k1")]), None));
     block(cache.reload()).unwrap();
     assert_eq!(cache.epoch(), 1);
+    // Every subscriber's slot already holds the new epoch when reload() returns.
+    assert_eq!((first.load(Ordering::Acquire), second.load(Ordering::Acquire)), (1, 1));
+    drop(second);
+    assert_eq!(
+      cache.subscribe_epoch().load(Ordering::Acquire),
+      1,
+      "a new slot starts at the current epoch"
+    );
     assert!(
       Arc::ptr_eq(&k1, &found(&cache, "k1").unwrap()),
       "an unchanged key keeps its parsed form"
@@ -695,14 +725,14 @@ mod tests {
   #[test]
   fn sync_lookup_never_waits_but_starts_the_fetch() {
     let (cache, script, _) = setup(CacheSettings::default());
-    let Lookup::Failed(err) = cache.lookup(Some("k1"), Algorithm::RS256, false) else {
+    let Lookup::Failed(err) = cache.lookup(Some("k1"), Algorithm::RS256, Wait::Never) else {
       panic!()
     };
     assert_eq!(err.code.as_str(), "ERR_JWKS_NOT_LOADED");
     settle();
     assert_eq!(script.calls(), 1);
     assert!(matches!(
-      cache.lookup(Some("k1"), Algorithm::RS256, false),
+      cache.lookup(Some("k1"), Algorithm::RS256, Wait::Never),
       Lookup::Found(_)
     ));
   }

@@ -13,17 +13,17 @@ use std::str::FromStr;
 /// Tokens longer than this are refused before any decoding (SPEC §3.1).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// The algorithms a verifier may be configured with. `none` and `HS*` are never among them.
-pub const SUPPORTED_ALGORITHMS: [&str; 9] = [
-  "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
-];
-
-/// Parses an allow-listed algorithm name; `None` for names we never verify (`none`, `HS*`, unknown).
+/// Parses the name of an algorithm we verify (`jwk::ALGORITHMS`, the one list); `None` for names we
+/// never verify (`none`, `HS*`, unknown).
 pub fn supported_algorithm(name: &str) -> Option<Algorithm> {
-  if !SUPPORTED_ALGORITHMS.contains(&name) {
-    return None;
-  }
-  Algorithm::from_str(name).ok()
+  Algorithm::from_str(name)
+    .ok()
+    .filter(|alg| crate::jwk::ALGORITHMS.contains(alg) && algorithm_name(*alg) == name)
+}
+
+/// The JOSE name of an algorithm (RFC 7518 §3.1), e.g. `"RS256"`.
+pub fn algorithm_name(alg: Algorithm) -> String {
+  format!("{alg:?}")
 }
 
 /// The protected header members we act on. `jku`, `x5u`, `jwk` and `x5c` are deliberately ignored.
@@ -36,10 +36,11 @@ pub struct Header {
 
 /// A token that passed rules 1 and 2: well formed, allowed algorithm. Its signature is not checked yet.
 #[derive(Debug)]
-pub struct ParsedToken<'a> {
+pub struct ParsedToken {
   pub header: Header,
   /// `<header>.<payload>` exactly as sent: the signed bytes.
-  pub signing_input: &'a [u8],
+  /// Owned, so a verification that must wait for the key set carries it across the await.
+  pub signing_input: Vec<u8>,
   pub signature: Vec<u8>,
   /// The decoded payload JSON text, handed to JS as is.
   pub payload_json: String,
@@ -89,7 +90,7 @@ pub fn parse_json_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>
 }
 
 /// Rules 1 and 2 of SPEC §3.
-pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a>> {
+pub fn parse(token: &str, allowed: &[Algorithm]) -> Result<ParsedToken> {
   if token.len() > MAX_TOKEN_BYTES {
     return Err(jws_invalid(&format!(
       "the token is longer than {MAX_TOKEN_BYTES} bytes"
@@ -144,7 +145,7 @@ pub fn parse<'a>(token: &'a str, allowed: &[Algorithm]) -> Result<ParsedToken<'a
   let typ = optional_string(&header, "typ")?;
 
   let signing_input_len = header_b64.len() + 1 + payload_b64.len();
-  let signing_input = token.as_bytes().get(..signing_input_len).unwrap_or_default();
+  let signing_input = token.as_bytes().get(..signing_input_len).unwrap_or_default().to_vec();
   Ok(ParsedToken {
     header: Header { alg, kid, typ },
     signing_input,

@@ -4,6 +4,7 @@
 
 pub mod claims;
 pub mod clock;
+pub mod config;
 pub mod error;
 pub mod fetch;
 pub mod jwk;
@@ -14,4 +15,11 @@ pub mod session;
 pub mod verify;
 
 #[cfg(feature = "napi")]
+#[cfg_attr(
+  test,
+  allow(
+    dead_code,
+    reason = "entry points registered with N-API, which unit tests do not load"
+  )
+)]
 mod binding;
