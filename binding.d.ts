@@ -46,7 +46,7 @@ export interface CodeRow {
   className: string
 }
 
-/** The core's defaults and tables (SPEC §6: one owner per fact). */
+/** The core's defaults and tables (one owner per fact: CONTRIBUTING.md). */
 export declare function defaults(): NativeDefaults
 
 /** A failed step, as data; JS turns it into a `JwtError` or `JwksError`. */
@@ -142,7 +142,7 @@ export interface NativeStats {
 
 /**
  * A step's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is of the main
- * realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
+ * realm, which a `vm` context such as Jest's does not share; README: Hosts).
  */
 export interface Outcome {
   ok: boolean

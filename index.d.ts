@@ -210,19 +210,9 @@ export type JwtErrorCode =
   | 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
   | 'ERR_SESSION_INVALID'
 
-export type JwksErrorCode =
-  | 'ERR_JWKS_TIMEOUT'
-  | 'ERR_JWKS_UNAVAILABLE'
-  | 'ERR_JWKS_INVALID'
-  | 'ERR_JWKS_NOT_LOADED'
-  | 'ERR_SESSION_UNAVAILABLE'
+export type JwksErrorCode = 'ERR_JWKS_TIMEOUT' | 'ERR_JWKS_UNAVAILABLE' | 'ERR_JWKS_INVALID' | 'ERR_JWKS_NOT_LOADED' | 'ERR_SESSION_UNAVAILABLE'
 
-export type UnauthorizedErrorCode =
-  | 'credentials_required'
-  | 'credentials_bad_scheme'
-  | 'credentials_bad_format'
-  | 'invalid_token'
-  | 'revoked_token'
+export type UnauthorizedErrorCode = 'credentials_required' | 'credentials_bad_scheme' | 'credentials_bad_format' | 'invalid_token' | 'revoked_token'
 
 /** The base of every error hanko-auth throws or hands to `next(err)`; `code` is the stable contract. */
 export declare class HankoAuthError extends Error {

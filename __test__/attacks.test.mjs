@@ -1,11 +1,11 @@
 // The attack corpus (issue #8): hostile tokens and hostile key sets, each asserted by its exact code,
-// rule by rule of SPEC §3 and §4, with the known CVE classes of our peers.
+// rule by rule of RFC 7515/7519 and of the key-cache rules (README: Key caching), with the known CVE classes of our peers.
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { createVerifier } from '../index.mjs'
 import { createTestIssuer, signJws } from '../testing.mjs'
-import { b64url, hmacToken, rawToken, serveJson, startServer } from './helpers.mjs'
+import { b64url, hmacToken, serveJson, startServer } from './helpers.mjs'
 
 let issuer
 let stranger
@@ -35,7 +35,11 @@ const without = (name) => {
 }
 const raw = (headerJson, payloadJson, sig = 'c2ln') => `${b64url(headerJson)}.${b64url(payloadJson)}.${sig}`
 const pem = () => crypto.createPublicKey({ key: issuer.jwks.keys[0], format: 'jwk' }).export({ type: 'spki', format: 'pem' })
-const swapPart = (token, index, value) => token.split('.').map((part, i) => (i === index ? value : part)).join('.')
+const swapPart = (token, index, value) =>
+  token
+    .split('.')
+    .map((part, i) => (i === index ? value : part))
+    .join('.')
 
 const JWS = 'ERR_JWS_INVALID'
 const JWT = 'ERR_JWT_INVALID'
@@ -101,15 +105,23 @@ const TOKENS = [
   ['an empty header segment', () => `.${b64url(P())}.c2ln`, JWS],
   ['an empty payload segment', () => `${b64url(H())}..c2ln`, JWS],
   ['padding in the signature', () => `${claims({})}==`, JWS],
-  ['non-canonical trailing bits in the signature', () => {
-    // A 256-byte signature ends in a character with 2 data bits and 4 zero bits; B/R/h/x set a zero bit.
-    const token = claims({})
-    return `${token.slice(0, -1)}${{ A: 'B', Q: 'R', g: 'h', w: 'x' }[token.slice(-1)]}`
-  }, JWS],
+  [
+    'non-canonical trailing bits in the signature',
+    () => {
+      // A 256-byte signature ends in a character with 2 data bits and 4 zero bits; B/R/h/x set a zero bit.
+      const token = claims({})
+      return `${token.slice(0, -1)}${{ A: 'B', Q: 'R', g: 'h', w: 'x' }[token.slice(-1)]}`
+    },
+    JWS,
+  ],
 
   // Rule 2: algorithms (CVE-2022-23540 class: none; CVE-2020-15084 class: HS with the public key).
   ...['none', 'None', 'NONE', 'nOnE'].map((alg) => [`alg ${alg}, unsigned`, () => raw(JSON.stringify({ alg }), JSON.stringify(P()), ''), ALG]),
-  ...['HS256', 'HS384', 'HS512'].map((alg) => [`alg ${alg} signed with the RSA public key as the secret`, () => hmacToken({ alg, kid: issuer.kid }, P(), pem()), ALG]),
+  ...['HS256', 'HS384', 'HS512'].map((alg) => [
+    `alg ${alg} signed with the RSA public key as the secret`,
+    () => hmacToken({ alg, kid: issuer.kid }, P(), pem()),
+    ALG,
+  ]),
   ['HS256 with the JWK n as the secret', () => hmacToken({ alg: 'HS256', kid: issuer.kid }, P(), issuer.jwks.keys[0].n), ALG],
   ['alg rs256 (lower case)', () => sign(P(), { alg: 'rs256' }), ALG],
   ['alg "RS256 " (trailing space)', () => sign(P(), { alg: 'RS256 ' }), ALG],
@@ -123,7 +135,11 @@ const TOKENS = [
   ['alg ES256K', () => sign(P(), { alg: 'ES256K' }), ALG],
 
   // Rule 3: keys only from the configured JWKS (CVE-2025-65945 class: key chosen from token data).
-  ['jwk header with the attacker key, no kid', () => stranger.token({}, { jwk: stranger.jwks.keys[0], kid: undefined }), 'ERR_JWKS_MULTIPLE_MATCHING_KEYS|' + SIG],
+  [
+    'jwk header with the attacker key, no kid',
+    () => stranger.token({}, { jwk: stranger.jwks.keys[0], kid: undefined }),
+    `ERR_JWKS_MULTIPLE_MATCHING_KEYS|${SIG}`,
+  ],
   ['jwk header with the attacker key and its kid', () => stranger.token({}, { jwk: stranger.jwks.keys[0] }), NOKEY],
   ['jku pointing at an attacker key set', () => stranger.token({}, { jku: `${decoy.url}/jwks.json` }), NOKEY],
   ['x5u pointing at an attacker certificate', () => stranger.token({}, { x5u: `${decoy.url}/cert.pem` }), NOKEY],
@@ -147,11 +163,19 @@ const TOKENS = [
   ['signature truncated to 255 bytes', () => swapPart(claims({}), 2, Buffer.alloc(255, 1).toString('base64url')), SIG],
   ['signature of zeros', () => swapPart(claims({}), 2, Buffer.alloc(256).toString('base64url')), SIG],
   ['signature equal to the modulus', () => swapPart(claims({}), 2, issuer.jwks.keys[0].n), SIG],
-  ['signature one byte too long', () => swapPart(claims({}), 2, Buffer.concat([Buffer.from(claims({}).split('.')[2], 'base64url'), Buffer.from([0])]).toString('base64url')), SIG],
-  ['PS256 signature under an RS256 header', () => {
-    const token = signJws({ ...H(), alg: 'PS256' }, P(), issuer.privateKey, 'PS256')
-    return swapPart(swapPart(token, 0, b64url(H())), 1, token.split('.')[1])
-  }, SIG],
+  [
+    'signature one byte too long',
+    () => swapPart(claims({}), 2, Buffer.concat([Buffer.from(claims({}).split('.')[2], 'base64url'), Buffer.from([0])]).toString('base64url')),
+    SIG,
+  ],
+  [
+    'PS256 signature under an RS256 header',
+    () => {
+      const token = signJws({ ...H(), alg: 'PS256' }, P(), issuer.privateKey, 'PS256')
+      return swapPart(swapPart(token, 0, b64url(H())), 1, token.split('.')[1])
+    },
+    SIG,
+  ],
   ['signature from another token', () => swapPart(claims({ sub: 'a' }), 2, claims({ sub: 'b' }).split('.')[2]), SIG],
 
   // Rule 5: claims (type confusion, huge and non-integer dates).
@@ -209,7 +233,10 @@ describe(`hostile tokens (${TOKENS.length})`, () => {
       if (claim) assert.equal(err.claim, claim)
       assert.ok(!err.message.includes(token) || token.length < 8, 'the message must not echo the token')
       // The sync path answers the same way.
-      assert.throws(() => verifier.verifySync(token), (e) => e.code === err.code)
+      assert.throws(
+        () => verifier.verifySync(token),
+        (e) => e.code === err.code,
+      )
     })
   }
   test('no request went to the jku / x5u decoy', () => assert.equal(decoy.hits, 0))

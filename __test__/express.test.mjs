@@ -55,7 +55,10 @@ async function call(server, path, { headers = {}, method = 'GET' } = {}) {
   return { status: res.status, body, text, challenge: res.headers.get('www-authenticate') }
 }
 
-for (const [name, express] of [['Express 5', express5], ['Express 4', express4]]) {
+for (const [name, express] of [
+  ['Express 5', express5],
+  ['Express 4', express4],
+]) {
   describe(name, () => {
     let server
     let token
@@ -266,7 +269,10 @@ describe('the middleware function', () => {
       [{ credentialsRequired: 'no' }, /credentialsRequired/],
       [{ secret: 'x' }, /unknown option "secret"/],
     ]) {
-      assert.throws(() => hankoAuth(issuer.url, options), (err) => err instanceof TypeError && pattern.test(err.message))
+      assert.throws(
+        () => hankoAuth(issuer.url, options),
+        (err) => err instanceof TypeError && pattern.test(err.message),
+      )
     }
     assert.throws(() => hankoAuth(42), TypeError)
     assert.throws(() => hankoAuth(issuer.url, { jwksHost: issuer.url }), /twice/)
@@ -290,8 +296,19 @@ describe('the middleware function', () => {
 
   test('UnauthorizedError and JwksError have the documented shape', async () => {
     const errors = []
-    const res = { headersSent: false, headers: {}, setHeader(k, v) { this.headers[k] = v } }
-    await new Promise((resolve) => hankoAuth(issuer.url)({ method: 'GET', headers: {} }, res, (err) => { errors.push(err); resolve() }))
+    const res = {
+      headersSent: false,
+      headers: {},
+      setHeader(k, v) {
+        this.headers[k] = v
+      },
+    }
+    await new Promise((resolve) =>
+      hankoAuth(issuer.url)({ method: 'GET', headers: {} }, res, (err) => {
+        errors.push(err)
+        resolve()
+      }),
+    )
     const [err] = errors
     assert.ok(err instanceof UnauthorizedError)
     assert.equal(err.name, 'UnauthorizedError')
@@ -302,7 +319,8 @@ describe('the middleware function', () => {
     const down = await startServer((req, r) => r.destroy())
     try {
       const jwksErr = await new Promise((resolve) =>
-        hankoAuth(down.url)({ method: 'GET', headers: { authorization: `Bearer ${issuer.token()}` } }, res, resolve))
+        hankoAuth(down.url)({ method: 'GET', headers: { authorization: `Bearer ${issuer.token()}` } }, res, resolve),
+      )
       assert.ok(jwksErr instanceof JwksError)
       assert.equal(jwksErr.status, 503)
       assert.equal(jwksErr.code, 'ERR_JWKS_UNAVAILABLE')

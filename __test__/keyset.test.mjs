@@ -1,4 +1,4 @@
-// Key-set behaviour (SPEC §4) against a controllable loopback JWKS server: outages, rotations, floods,
+// Key-set behaviour (README: Key caching) against a controllable loopback JWKS server: outages, rotations, floods,
 // limits. Small time settings keep every test under 10 s.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -31,7 +31,8 @@ function endpoint(handler) {
   const hits = { count: 0 }
   const handlers = { current: handler }
   const previous = server.handler
-  const routes = (endpoint.routes ??= new Map())
+  endpoint.routes ??= new Map()
+  const routes = endpoint.routes
   routes.set(prefix, (req, res) => {
     hits.count++
     return handlers.current(req, res)
@@ -251,7 +252,7 @@ describe('rotation and floods', () => {
     const codes = new Set()
     for (let i = 0; i < 500; i++) {
       codes.add(await code(verifier.verify(tokens[i])))
-      await sleep(Math.max(0, (started + (i * 2000) / 500) - Date.now()))
+      await sleep(Math.max(0, started + (i * 2000) / 500 - Date.now()))
     }
     assert.deepEqual([...codes], ['ERR_JWKS_NO_MATCHING_KEY'])
     assert.ok(ep.hits <= 2, `${ep.hits} fetches`)
@@ -292,7 +293,13 @@ describe('rotation and floods', () => {
         })
         worker.once('error', reject)
       })
-    const [main, a, b] = await Promise.all([createVerifier({ jwksHost: ep.host }).verify(token).then((c) => c.sub), inWorker(), inWorker()])
+    const [main, a, b] = await Promise.all([
+      createVerifier({ jwksHost: ep.host })
+        .verify(token)
+        .then((c) => c.sub),
+      inWorker(),
+      inWorker(),
+    ])
     assert.deepEqual([main, a, b], ['worker', 'worker', 'worker'])
     assert.equal(ep.hits, 1)
     flood.workers = ep.hits

@@ -44,7 +44,8 @@ test('1 000 000 distinct tokens: the token cache stays at maxEntries and memory 
   for (let i = 0; i < TOTAL; i++) {
     let token
     if (i % VALID_EVERY === 0) token = issuer.token({ sub: `user-${i}` })
-    else if (i % 2 === 0) token = `${header}.${Buffer.from(`{"sub":"${i}"}`).toString('base64url')}.c2ln` // unknown kid
+    else if (i % 2 === 0)
+      token = `${header}.${Buffer.from(`{"sub":"${i}"}`).toString('base64url')}.c2ln` // unknown kid
     else token = `garbage-${i}.${crypto.randomBytes(6).toString('base64url')}` // not a JWS
     try {
       verifier.verifySync(token)

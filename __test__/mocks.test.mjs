@@ -1,4 +1,4 @@
-// Any req/res (SPEC §2 Hosts): the middleware driven with plain-object mocks, as express-jwt's own
+// Any req/res (README: Hosts): the middleware driven with plain-object mocks, as express-jwt's own
 // tests write them. Every path calls `next` exactly once, never throws, and leaves no unhandled rejection.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -120,7 +120,12 @@ describe('plain-object req and res', () => {
   test('getToken that throws, rejects, or returns a non-string', async () => {
     const boom = new Error('boom')
     const cases = [
-      [() => { throw boom }, (err) => assert.equal(err, boom)],
+      [
+        () => {
+          throw boom
+        },
+        (err) => assert.equal(err, boom),
+      ],
       [() => Promise.reject(boom), (err) => assert.equal(err, boom)],
       [() => 42, (err) => assert.equal(err.code, 'invalid_token')],
       [async () => issuer.token({ sub: 'async-get' }), (err) => assert.equal(err, undefined)],
@@ -134,7 +139,12 @@ describe('plain-object req and res', () => {
     const boom = new Error('boom')
     const token = issuer.token()
     const cases = [
-      [() => { throw boom }, (err) => assert.equal(err, boom)],
+      [
+        () => {
+          throw boom
+        },
+        (err) => assert.equal(err, boom),
+      ],
       [() => Promise.reject(boom), (err) => assert.equal(err, boom)],
       [async () => true, (err) => assert.equal(err.code, 'revoked_token')],
       [() => true, (err) => assert.equal(err.code, 'revoked_token')],

@@ -18,8 +18,11 @@ const work = mkdtempSync(join(tmpdir(), 'hanko-auth-pack-'))
 after(() => rmSync(work, { recursive: true, force: true }))
 
 // PATH without any Rust toolchain, as on a user's machine.
-const noRustPath = process.env.PATH.split(delimiter).filter((dir) => !/cargo|rustup/.test(dir)).join(delimiter)
-const npm = (args, cwd) => run('npm', args, { cwd, env: { ...process.env, PATH: noRustPath, npm_config_audit: 'false', npm_config_fund: 'false' }, maxBuffer: 64 << 20 })
+const noRustPath = process.env.PATH.split(delimiter)
+  .filter((dir) => !/cargo|rustup/.test(dir))
+  .join(delimiter)
+const npm = (args, cwd) =>
+  run('npm', args, { cwd, env: { ...process.env, PATH: noRustPath, npm_config_audit: 'false', npm_config_fund: 'false' }, maxBuffer: 64 << 20 })
 
 test('packed tarballs install and work without a Rust toolchain', { skip: process.platform !== 'linux' || process.arch !== 'x64' }, async () => {
   // 1. The napi CLI moves the built binary into its platform package. `napi artifacts` insists on
@@ -47,7 +50,8 @@ test('packed tarballs install and work without a Rust toolchain', { skip: proces
   const packedPlatform = JSON.parse((await npm(['pack', '--json', '--pack-destination', work], join(staging, 'npm', platform))).stdout)[0]
   const mainFiles = packed.files.map((f) => f.path)
   assert.ok(!mainFiles.some((f) => f.endsWith('.node')), 'the main package carries no binary')
-  for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'binding.js', 'binding.d.ts', 'testing.js', 'LICENSE', 'README.md']) assert.ok(mainFiles.includes(f), f)
+  for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'binding.js', 'binding.d.ts', 'testing.js', 'LICENSE', 'README.md'])
+    assert.ok(mainFiles.includes(f), f)
   assert.ok(!mainFiles.some((f) => f.startsWith('src/') || f.startsWith('__test__/')), 'no sources or tests in the tarball')
   assert.deepEqual(packedPlatform.files.map((f) => f.path).sort(), ['README.md', `hanko-auth.${platform}.node`, 'package.json'])
 
@@ -58,21 +62,27 @@ test('packed tarballs install and work without a Rust toolchain', { skip: proces
   await npm(['install', '--no-package-lock', '--omit=optional', join(work, packed.filename), join(work, packedPlatform.filename)], app)
 
   // 4. require() and import, verifying a token from a loopback test issuer.
-  writeFileSync(join(app, 'check.cjs'), `
+  writeFileSync(
+    join(app, 'check.cjs'),
+    `
     const { createVerifier, JwtError } = require('hanko-auth')
     const { createTestIssuer } = require('hanko-auth/testing')
     createTestIssuer({ modulusLength: 2048 }).then(async (issuer) => {
       const claims = await createVerifier({ jwksHost: issuer.url }).verify(issuer.token({ sub: 'cjs-user' }))
       console.log(claims.sub, require.resolve('hanko-auth').includes('node_modules'), typeof JwtError)
       await issuer.close()
-    })`)
-  writeFileSync(join(app, 'check.mjs'), `
+    })`,
+  )
+  writeFileSync(
+    join(app, 'check.mjs'),
+    `
     import { verify, hankoAuth } from 'hanko-auth'
     import { createTestIssuer } from 'hanko-auth/testing'
     const issuer = await createTestIssuer({ modulusLength: 2048 })
     const claims = await verify(issuer.token({ sub: 'esm-user' }), { jwksHost: issuer.url })
     console.log(claims.sub, typeof hankoAuth(issuer.url))
-    await issuer.close()`)
+    await issuer.close()`,
+  )
   const env = { ...process.env, PATH: noRustPath }
   delete env.NODE_PATH
   const cjs = await run(process.execPath, ['check.cjs'], { cwd: app, env })
@@ -80,7 +90,9 @@ test('packed tarballs install and work without a Rust toolchain', { skip: proces
   const esm = await run(process.execPath, ['check.mjs'], { cwd: app, env })
   assert.equal(esm.stdout.trim(), 'esm-user function')
 
-  console.log(`# sizes: .node ${(binaryBytes / 2 ** 20).toFixed(2)} MiB; main tarball ${(packed.size / 1024).toFixed(1)} KiB (${packed.unpackedSize} B unpacked); ${platform} tarball ${(packedPlatform.size / 2 ** 20).toFixed(2)} MiB`)
+  console.log(
+    `# sizes: .node ${(binaryBytes / 2 ** 20).toFixed(2)} MiB; main tarball ${(packed.size / 1024).toFixed(1)} KiB (${packed.unpackedSize} B unpacked); ${platform} tarball ${(packedPlatform.size / 2 ** 20).toFixed(2)} MiB`,
+  )
 })
 
 test('with no loadable binary, require() names the platform and says what to do', async () => {

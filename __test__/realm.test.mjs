@@ -1,4 +1,4 @@
-// A vm realm, as Jest's default environment and Vitest's vmThreads/vmForks pools make one (SPEC §2
+// A vm realm, as Jest's default environment and Vitest's vmThreads/vmForks pools make one (README: Options
 // Hosts): index.js is evaluated inside a fresh context while the addon stays in the main realm, so a
 // Promise or Error the addon makes is not `instanceof` the context's. Outcomes must still be right.
 // (The real Jest and Vitest runs are in hosts/; this is the fast, dependency-free tier.)
@@ -48,7 +48,11 @@ test('in a vm realm the middleware refuses every bad token with the right code',
   const cases = [
     ['expired', issuer.token({ exp: now - 60 }), 'ERR_JWT_EXPIRED'],
     ['garbage', 'garbage', 'ERR_JWS_INVALID'],
-    ['tampered', `${h}.${Buffer.from(JSON.stringify({ sub: 'admin', exp: now + 60 })).toString('base64url')}.${signature}`, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'],
+    [
+      'tampered',
+      `${h}.${Buffer.from(JSON.stringify({ sub: 'admin', exp: now + 60 })).toString('base64url')}.${signature}`,
+      'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    ],
   ]
   const other = await createTestIssuer({ modulusLength: 2048 })
   cases.push(['foreign key, our kid', other.token({}, { kid: issuer.kid }), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'])
@@ -81,7 +85,10 @@ test('in a vm realm verify() and verifySync() reject bad tokens and resolve good
   await assert.rejects(verifier.verify('garbage'), (err) => err.code === 'ERR_JWS_INVALID')
   await assert.rejects(verifier.verify(issuer.token({ exp: 1 })), (err) => err.code === 'ERR_JWT_EXPIRED')
   assert.equal((await verifier.verify(issuer.token({ sub: 'v' }))).sub, 'v')
-  assert.throws(() => verifier.verifySync(issuer.token({ exp: 1 })), (err) => err.code === 'ERR_JWT_EXPIRED')
+  assert.throws(
+    () => verifier.verifySync(issuer.token({ exp: 1 })),
+    (err) => err.code === 'ERR_JWT_EXPIRED',
+  )
   assert.equal(verifier.verifySync(issuer.token({ sub: 's' })).sub, 's')
 })
 

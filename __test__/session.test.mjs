@@ -1,4 +1,4 @@
-// validateSession against a stand-in /sessions/validate on 127.0.0.1 (SPEC §1, §2; issue #6).
+// validateSession against a stand-in /sessions/validate on 127.0.0.1 (README: Local verification and revocation).
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
@@ -96,14 +96,17 @@ describe('validateSession', () => {
     }
   })
 
-  // failOpen covers only a Hanko that cannot be reached, times out, or answers 5xx/429 (SPEC §2).
+  // failOpen covers only a Hanko that cannot be reached, times out, or answers 5xx/429 (README: Local verification and revocation).
   const unreachable = [
     ['a 500', (req, res) => serveJson({ message: 'oops' }, { status: 500 })(req, res)],
     ['a 429', (req, res) => serveJson({ message: 'slow down' }, { status: 429 })(req, res)],
-    ['a slow answer', async (req, res) => {
-      await sleep(800)
-      live(req, res)
-    }],
+    [
+      'a slow answer',
+      async (req, res) => {
+        await sleep(800)
+        live(req, res)
+      },
+    ],
     ['a dropped connection', (req, res) => res.socket.destroy()],
   ]
   for (const [name, handler] of unreachable) {
@@ -125,11 +128,14 @@ describe('validateSession', () => {
   const unexpected = [
     ['garbage', (req, res) => serveJson('<html>hi</html>')(req, res)],
     ['JSON without is_valid', (req, res) => serveJson({ valid: true })(req, res)],
-    ['a 302 to a live answer', (req, res) => {
-      if (req.method === 'GET') return live(req, res)
-      res.writeHead(302, { location: '/sessions/validate' })
-      res.end()
-    }],
+    [
+      'a 302 to a live answer',
+      (req, res) => {
+        if (req.method === 'GET') return live(req, res)
+        res.writeHead(302, { location: '/sessions/validate' })
+        res.end()
+      },
+    ],
     ['a 404', (req, res) => serveJson({ message: 'not found' }, { status: 404 })(req, res)],
     ['a 401 with is_valid: true', (req, res) => serveJson({ is_valid: true }, { status: 401 })(req, res)],
   ]
@@ -139,7 +145,10 @@ describe('validateSession', () => {
       try {
         for (const validateSession of [true, { failOpen: true }]) {
           const verifier = createVerifier({ jwksHost: h.url, validateSession, jwks: { timeout: 300 } })
-          await assert.rejects(verifier.verify(issuer.token()), (err) => err instanceof JwksError && err.code === 'ERR_SESSION_UNAVAILABLE' && err.status === 503)
+          await assert.rejects(
+            verifier.verify(issuer.token()),
+            (err) => err instanceof JwksError && err.code === 'ERR_SESSION_UNAVAILABLE' && err.status === 503,
+          )
           assert.equal(verifier.stats().sessionFailOpen, 0)
         }
         assert.equal(h.calls.filter((c) => c.method === 'GET').length, 0, 'a redirect is never followed')
@@ -213,11 +222,18 @@ describe('validateSession', () => {
 
   test('a token without session_id fails with claim session_id', async () => {
     const verifier = createVerifier({ jwksHost: issuer.url, validateSession: true })
-    await assert.rejects(verifier.verify(issuer.token({ session_id: undefined })), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'session_id', reason: 'missing' })
+    await assert.rejects(verifier.verify(issuer.token({ session_id: undefined })), {
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      claim: 'session_id',
+      reason: 'missing',
+    })
   })
 
   test('validateSession needs jwksHost, and its options are checked', () => {
-    assert.throws(() => createVerifier({ jwksUri: issuer.jwksUri, validateSession: true }), (e) => e instanceof TypeError && /jwksHost/.test(e.message))
+    assert.throws(
+      () => createVerifier({ jwksUri: issuer.jwksUri, validateSession: true }),
+      (e) => e instanceof TypeError && /jwksHost/.test(e.message),
+    )
     assert.throws(() => createVerifier({ jwksHost: issuer.url, validateSession: { ttl: 0 } }), RangeError)
     assert.throws(() => createVerifier({ jwksHost: issuer.url, validateSession: { failopen: true } }), /failopen/)
     assert.throws(() => createVerifier({ jwksHost: issuer.url, validateSession: 'yes' }), TypeError)

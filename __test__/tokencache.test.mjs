@@ -1,4 +1,4 @@
-// The verified-token cache (SPEC §2 tokenCache, §5): bounded, never past exp, dropped when the key leaves.
+// The verified-token cache (README: Key caching, Benchmarks): bounded, never past exp, dropped when the key leaves.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { createVerifier, hankoAuth } from '../index.mjs'
@@ -33,7 +33,7 @@ test('a repeated token is answered from the cache: no signature check, no JSON p
   assert.equal(stats.tokenCacheMisses, 1)
 })
 
-test('cached claims are frozen, so no request sees another request\'s mutation', async () => {
+test("cached claims are frozen, so no request sees another request's mutation", async () => {
   const verifier = createVerifier({ jwksHost: issuer.url })
   const token = issuer.token()
   const claims = await verifier.verify(token)
@@ -118,7 +118,7 @@ test("a key removed by one verifier's reload() fails every other verifier's and 
     assert.equal(other.stats().tokenCacheHits, hitsBefore + 1)
     published = { keys: [{ ...issuer.jwks.keys[0], kid: 'another-kid' }] }
     await reloader.reload()
-    // No waiting, no second: the next use in every verifier fails (SPEC §4).
+    // No waiting, no second: the next use in every verifier fails (README: Key caching).
     assert.throws(() => other.verifySync(token), { code: 'ERR_JWKS_NO_MATCHING_KEY' })
     assert.equal(await through(), 'ERR_JWKS_NO_MATCHING_KEY')
   } finally {

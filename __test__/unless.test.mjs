@@ -33,7 +33,12 @@ const cases = [
   ['path global RegExp matches every time', { path: /^\/public/g }, { method: 'GET', url: '/public' }, 'skipped'],
   ['path RegExp in an array with strings', { path: ['/a', /^\/b/] }, { method: 'GET', url: '/bcd' }, 'skipped'],
   ['path { url, methods }: method listed', { path: [{ url: '/items', methods: ['GET', 'PUT'] }] }, { method: 'GET', url: '/items' }, 'skipped'],
-  ['path { url, methods }: method not listed', { path: [{ url: '/items', methods: ['GET', 'PUT'] }] }, { method: 'POST', url: '/items' }, 'credentials_required'],
+  [
+    'path { url, methods }: method not listed',
+    { path: [{ url: '/items', methods: ['GET', 'PUT'] }] },
+    { method: 'POST', url: '/items' },
+    'credentials_required',
+  ],
   ['path { url, method } (one method)', { path: { url: '/items', method: 'DELETE' } }, { method: 'DELETE', url: '/items' }, 'skipped'],
   ['path { url: RegExp, methods }', { path: { url: /^\/items/, methods: 'GET' } }, { method: 'GET', url: '/items/7' }, 'skipped'],
   ['method string', { method: 'OPTIONS' }, { method: 'OPTIONS', url: '/x' }, 'skipped'],
@@ -48,7 +53,12 @@ const cases = [
   ['a function as options is custom', (req) => req.method === 'GET', { method: 'GET', url: '/x' }, 'skipped'],
   ['useOriginalUrl (default): originalUrl is matched', { path: '/api/login' }, { method: 'GET', originalUrl: '/api/login', url: '/login' }, 'skipped'],
   ['useOriginalUrl: false matches req.url', { path: '/login', useOriginalUrl: false }, { method: 'GET', originalUrl: '/api/login', url: '/login' }, 'skipped'],
-  ['useOriginalUrl: false ignores originalUrl', { path: '/api/login', useOriginalUrl: false }, { method: 'GET', originalUrl: '/api/login', url: '/login' }, 'credentials_required'],
+  [
+    'useOriginalUrl: false ignores originalUrl',
+    { path: '/api/login', useOriginalUrl: false },
+    { method: 'GET', originalUrl: '/api/login', url: '/login' },
+    'credentials_required',
+  ],
   ['no originalUrl falls back to url', { path: '/login' }, { method: 'GET', url: '/login' }, 'skipped'],
   ['rules combine: any match skips', { path: '/a', method: 'OPTIONS', ext: '.png' }, { method: 'GET', url: '/b.png' }, 'skipped'],
 ]
@@ -68,7 +78,12 @@ describe('unless rules (express-unless semantics)', () => {
 
   test('custom that throws or rejects goes to next(err) once', async () => {
     const boom = new Error('boom')
-    for (const custom of [() => { throw boom }, () => Promise.reject(boom)]) {
+    for (const custom of [
+      () => {
+        throw boom
+      },
+      () => Promise.reject(boom),
+    ]) {
       const calls = []
       auth.unless({ custom })({ headers: {}, url: '/' }, {}, (err) => calls.push(err))
       await new Promise((resolve) => setTimeout(resolve, 20))
@@ -87,7 +102,12 @@ describe('unless rules (express-unless semantics)', () => {
       [{ paths: ['/x'] }, /unknown option "paths"/],
       ['/login', /options must be an object or a function/],
     ]
-    for (const [options, pattern] of bad) assert.throws(() => auth.unless(options), (err) => err.name === 'TypeError' && pattern.test(err.message), String(pattern))
+    for (const [options, pattern] of bad)
+      assert.throws(
+        () => auth.unless(options),
+        (err) => err.name === 'TypeError' && pattern.test(err.message),
+        String(pattern),
+      )
   })
 })
 

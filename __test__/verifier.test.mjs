@@ -1,4 +1,4 @@
-// The native verifier through its JS API: SPEC §3 rule by rule, against a real JWKS on 127.0.0.1.
+// The native verifier through its JS API: RFC 7515 / RFC 7519 rule by rule (README: Security notes), against a real JWKS on 127.0.0.1.
 // Tokens are signed with node:crypto (hanko-auth/testing), never by the code under test.
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
@@ -63,12 +63,15 @@ describe('a Hanko-shaped token verifies', () => {
     const server = await startServer(serveJson(issuer.jwks))
     try {
       const verifier = createVerifier({ jwksHost: server.url })
-      assert.throws(() => verifier.verifySync(issuer.token()), (err) => {
-        assert.ok(err instanceof JwksError)
-        assert.equal(err.code, 'ERR_JWKS_NOT_LOADED')
-        assert.equal(err.status, 503)
-        return true
-      })
+      assert.throws(
+        () => verifier.verifySync(issuer.token()),
+        (err) => {
+          assert.ok(err instanceof JwksError)
+          assert.equal(err.code, 'ERR_JWKS_NOT_LOADED')
+          assert.equal(err.status, 503)
+          return true
+        },
+      )
     } finally {
       await server.close()
     }
@@ -114,7 +117,10 @@ describe('rule 1: structure', () => {
   for (const [name, token, code] of cases) {
     test(`${name} → ${code}`, async () => {
       const value = typeof token === 'function' ? token() : token
-      assert.throws(() => verifier.verifySync(value), (err) => err instanceof JwtError && err.code === code)
+      assert.throws(
+        () => verifier.verifySync(value),
+        (err) => err instanceof JwtError && err.code === code,
+      )
       await rejects(verifier.verify(value), code)
     })
   }
@@ -207,7 +213,9 @@ describe('rule 3: key selection', () => {
 
   test('use: enc and key_ops without verify make a key unusable', async () => {
     const [key] = issuer.jwks.keys
-    const server = await startServer(serveJson({ keys: [{ ...key, use: 'enc' }, { ...key, kid: 'ops', use: undefined, key_ops: ['encrypt'] }, other.jwks.keys[0]] }))
+    const server = await startServer(
+      serveJson({ keys: [{ ...key, use: 'enc' }, { ...key, kid: 'ops', use: undefined, key_ops: ['encrypt'] }, other.jwks.keys[0]] }),
+    )
     try {
       const verifier = createVerifier({ jwksHost: server.url })
       await rejects(verifier.verify(issuer.token()), 'ERR_JWKS_NO_MATCHING_KEY')
@@ -260,7 +268,13 @@ describe('rule 5: claims', () => {
     ['missing iss', { issuer: 'https://hanko.example' }, () => ({}), 'ERR_JWT_CLAIM_VALIDATION_FAILED', 'iss'],
     ['wrong iss', { issuer: ['https://hanko.example'] }, () => ({ iss: 'https://evil' }), 'ERR_JWT_CLAIM_VALIDATION_FAILED', 'iss'],
     ['wrong sub', { subject: 'user-1' }, () => ({ sub: 'user-2' }), 'ERR_JWT_CLAIM_VALIDATION_FAILED', 'sub'],
-    ['required claim missing', { requiredClaims: ['sub', 'exp', 'session_id', 'email'] }, () => ({ email: undefined }), 'ERR_JWT_CLAIM_VALIDATION_FAILED', 'email'],
+    [
+      'required claim missing',
+      { requiredClaims: ['sub', 'exp', 'session_id', 'email'] },
+      () => ({ email: undefined }),
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      'email',
+    ],
   ]
   for (const [name, options, claims, code, claim] of cases) {
     test(`${name} → ${code ?? 'ok'}`, async () => {
@@ -321,7 +335,10 @@ describe('options are validated at creation', () => {
   ]
   for (const [options, type, message] of cases) {
     test(`${JSON.stringify(options)} → ${type.name}`, () => {
-      assert.throws(() => createVerifier(options), (err) => err.constructor === type && message.test(err.message))
+      assert.throws(
+        () => createVerifier(options),
+        (err) => err.constructor === type && message.test(err.message),
+      )
     })
   }
 
@@ -331,7 +348,12 @@ describe('options are validated at creation', () => {
   })
 
   test('a tenant path is kept: <api>/<tenant>/.well-known/jwks.json', async () => {
-    const server = await startServer((req, res) => serveJson(req.url === '/tenant-1/.well-known/jwks.json' ? issuer.jwks : {}, { status: req.url === '/tenant-1/.well-known/jwks.json' ? 200 : 404 })(req, res))
+    const server = await startServer((req, res) =>
+      serveJson(req.url === '/tenant-1/.well-known/jwks.json' ? issuer.jwks : {}, { status: req.url === '/tenant-1/.well-known/jwks.json' ? 200 : 404 })(
+        req,
+        res,
+      ),
+    )
     try {
       assert.ok(await createVerifier({ jwksHost: `${server.url}/tenant-1` }).verify(issuer.token()))
       assert.deepEqual(server.paths, ['/tenant-1/.well-known/jwks.json'])
@@ -344,6 +366,9 @@ describe('options are validated at creation', () => {
     const server = await startServer()
     const { url } = server
     await server.close()
-    await assert.rejects(createVerifier({ jwksHost: url }).ready(), (err) => err instanceof JwksError && err.code === 'ERR_JWKS_UNAVAILABLE' && err.status === 503)
+    await assert.rejects(
+      createVerifier({ jwksHost: url }).ready(),
+      (err) => err instanceof JwksError && err.code === 'ERR_JWKS_UNAVAILABLE' && err.status === 503,
+    )
   })
 })

@@ -14,7 +14,11 @@ const log = (line) => {
 }
 log(`# hanko-auth benchmark (${quick ? 'quick' : 'full'})\n`)
 log(`Machine: ${cpus().length} × ${cpus()[0].model}; Node ${process.version}; ${new Date().toISOString()}`)
-log(`Peers: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+log(
+  `Peers: ${Object.entries(versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+)
 const micro = await runMicro(log)
 const hanko4096 = micro['RS256, RSA-4096 (Hanko)']
 await runHttp(log, { floorNs: hanko4096.floorNs })

@@ -55,7 +55,12 @@ export async function contenders(issuer, { cacheSize = 1000, cache = true } = {}
   const pem = keyObject.export({ type: 'spki', format: 'pem' })
   const list = []
 
-  const verifier = hanko.createVerifier({ jwksHost: issuer.url, audience: 'localhost', algorithms: [alg], tokenCache: cache ? { maxEntries: cacheSize } : false })
+  const verifier = hanko.createVerifier({
+    jwksHost: issuer.url,
+    audience: 'localhost',
+    algorithms: [alg],
+    tokenCache: cache ? { maxEntries: cacheSize } : false,
+  })
   await verifier.ready()
   list.push({ name: `hanko-auth verifySync${cache ? '' : ' (no token cache)'}`, sync: (t) => verifier.verifySync(t), stats: () => verifier.stats() })
   list.push({ name: `hanko-auth verify${cache ? '' : ' (no token cache)'}`, async: (t) => verifier.verify(t) })

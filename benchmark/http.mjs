@@ -1,6 +1,6 @@
 // HTTP benchmark: Express 5 with each contender, server and load generator pinned to different cores.
 //   node benchmark/http.mjs [--quick] [--floor-ns N]
-import { execFileSync, fork, spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,10 +31,11 @@ function startServer(mode, apiUrl) {
   const [cmd, args] = pin(0, process.execPath, [here('server.mjs'), mode, apiUrl, String(CACHE)])
   // fork() cannot be pinned, so spawn with an IPC channel instead.
   const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const ask = (m) => new Promise((resolve) => {
-    child.once('message', resolve)
-    child.send(m)
-  })
+  const ask = (m) =>
+    new Promise((resolve) => {
+      child.once('message', resolve)
+      child.send(m)
+    })
   return new Promise((resolve, reject) => {
     child.once('message', ({ port }) => resolve({ port, ask, stop: () => child.send('exit') }))
     child.once('exit', (code) => reject(new Error(`${mode} server exited ${code}`)))
@@ -74,7 +75,8 @@ export async function runHttp(log = console.log, { floorNs } = {}) {
         server.stop()
         const cpuUs = after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system
         if (r.non2xx > 0) throw new Error(`${mode}: ${r.non2xx} non-2xx answers to valid tokens`)
-        ;(runs[`${tokens}/${mode}`] ??= []).push({ ...r, cpuNsPerReq: (cpuUs * 1000) / r.requests, rssMb: after.rss / 2 ** 20 })
+        runs[`${tokens}/${mode}`] ??= []
+        runs[`${tokens}/${mode}`].push({ ...r, cpuNsPerReq: (cpuUs * 1000) / r.requests, rssMb: after.rss / 2 ** 20 })
       }
     }
   }
@@ -85,7 +87,9 @@ export async function runHttp(log = console.log, { floorNs } = {}) {
   }
   await issuer.close()
 
-  log(`\n### HTTP: Express 5, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${REPEATS} interleaved runs, ${pinned ? 'server on core 0, load on core 1' : 'unpinned (no taskset)'}\n`)
+  log(
+    `\n### HTTP: Express 5, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${REPEATS} interleaved runs, ${pinned ? 'server on core 0, load on core 1' : 'unpinned (no taskset)'}\n`,
+  )
   log(`Tokens: "repeated" = one token; "pool" = ${POOL} distinct RSA-4096 tokens, every cache set to ${CACHE} entries.\n`)
   log('| tokens | contender | req/s | × no-auth | p50 ms | p99 ms | server CPU µs/req | RSS MB | RSS − no-auth |')
   log('|---|---|---:|---:|---:|---:|---:|---:|---:|')
@@ -93,14 +97,20 @@ export async function runHttp(log = console.log, { floorNs } = {}) {
     const none = results[`${tokens}/none`]
     for (const mode of MODES[tokens]) {
       const r = results[`${tokens}/${mode}`]
-      log(`| ${tokens} | ${mode} | ${r.rps.toFixed(0)} | ${(r.rps / none.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${(r.cpuNsPerReq / 1000).toFixed(1)} | ${r.rssMb.toFixed(1)} | ${(r.rssMb - none.rssMb).toFixed(1)} |`)
+      log(
+        `| ${tokens} | ${mode} | ${r.rps.toFixed(0)} | ${(r.rps / none.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${(r.cpuNsPerReq / 1000).toFixed(1)} | ${r.rssMb.toFixed(1)} | ${(r.rssMb - none.rssMb).toFixed(1)} |`,
+      )
     }
   }
   const floorServer = results['pool/floor']
   const hanko = results['pool/hanko-auth']
-  log(`\nFloor-bound ideal for the pool: Express plus a bare node:crypto verify with a pre-parsed KeyObject and nothing else ("floor" row, same run, same load). hanko-auth reaches ${(hanko.rps / floorServer.rps).toFixed(2)} of its req/s.`)
+  log(
+    `\nFloor-bound ideal for the pool: Express plus a bare node:crypto verify with a pre-parsed KeyObject and nothing else ("floor" row, same run, same load). hanko-auth reaches ${(hanko.rps / floorServer.rps).toFixed(2)} of its req/s.`,
+  )
   if (floorNs) {
-    log(`For scale: the micro benchmark's bare RSA-4096 verify took ${(floorNs / 1000).toFixed(1)} µs of CPU on an idle core; under HTTP load the floor row spends ${((floorServer.cpuNsPerReq - results['pool/none'].cpuNsPerReq) / 1000).toFixed(1)} µs more per request than no-auth.`)
+    log(
+      `For scale: the micro benchmark's bare RSA-4096 verify took ${(floorNs / 1000).toFixed(1)} µs of CPU on an idle core; under HTTP load the floor row spends ${((floorServer.cpuNsPerReq - results['pool/none'].cpuNsPerReq) / 1000).toFixed(1)} µs more per request than no-auth.`,
+    )
   }
   return results
 }

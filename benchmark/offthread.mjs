@@ -19,19 +19,24 @@ for (let round = 0; round < 3; round++) {
     const env = { ...process.env, HANKO_AUTH_OFFLOAD: mode === 'offload' ? '1' : '0' }
     const child = spawn(process.execPath, [here('server.mjs'), 'hanko-auth', issuer.url, '100'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const { port } = await new Promise((r) => child.once('message', r))
-    const load = (s) => new Promise((resolve) => {
-      const c = spawn(process.execPath, [here('load.mjs'), `http://127.0.0.1:${port}/api/me`, file, '16', String(s)])
-      let out = ''
-      c.stdout.on('data', (d) => (out += d))
-      c.on('exit', () => resolve(JSON.parse(out)))
-    })
+    const load = (s) =>
+      new Promise((resolve) => {
+        const c = spawn(process.execPath, [here('load.mjs'), `http://127.0.0.1:${port}/api/me`, file, '16', String(s)])
+        let out = ''
+        c.stdout.on('data', (d) => (out += d))
+        c.on('exit', () => resolve(JSON.parse(out)))
+      })
     await load(1)
     const r = await load(6)
     child.send('exit')
-    ;(runs[mode] ??= []).push(r.rps)
+    runs[mode] ??= []
+    runs[mode].push(r.rps)
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[1]
 console.log('| verification (pool, unpinned, 2 cores) | req/s (median of 3) |\n|---|---:|')
-for (const [mode, xs] of Object.entries(runs)) console.log(`| ${mode === 'inline' ? 'inline on the JS thread (HANKO_AUTH_OFFLOAD=0)' : 'on the native I/O threads (HANKO_AUTH_OFFLOAD=1, the default with > 1 core)'} | ${median(xs).toFixed(0)} |`)
+for (const [mode, xs] of Object.entries(runs))
+  console.log(
+    `| ${mode === 'inline' ? 'inline on the JS thread (HANKO_AUTH_OFFLOAD=0)' : 'on the native I/O threads (HANKO_AUTH_OFFLOAD=1, the default with > 1 core)'} | ${median(xs).toFixed(0)} |`,
+  )
 await issuer.close()

@@ -13,7 +13,9 @@ const warmup = Math.min(60, Math.floor(seconds / 5))
 
 const issuer = await createTestIssuer()
 const valid = Array.from({ length: 200 }, (_, i) => issuer.token({ sub: `user-${i}` }))
-const expired = Array.from({ length: 50 }, (_, i) => issuer.token({ sub: `old-${i}`, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }))
+const expired = Array.from({ length: 50 }, (_, i) =>
+  issuer.token({ sub: `old-${i}`, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }),
+)
 const forged = valid.slice(0, 50).map((t) => {
   const [h, , s] = t.split('.')
   return `${h}.${Buffer.from(JSON.stringify({ sub: 'admin', exp: 9999999999, aud: ['localhost'] })).toString('base64url')}.${s}`

@@ -4,12 +4,12 @@
 
 const { setChallenge } = require('./challenge.js')
 const { JwtError, UnauthorizedError } = require('./errors.js')
-const { extractToken, isPreflight } = require('./extract.js')
+const { badFormat, bearerToken, cookieToken, hasExtraParts, isPreflight } = require('./extract.js')
 const { resolveMiddlewareOptions } = require('./options.js')
 const { isThenable, whenSettled } = require('./outcome.js')
 const { propertySetter } = require('./request-property.js')
 const { unless } = require('./unless.js')
-const { Verifier, checkToken, kConfirmSession, kVerifyToken, VerifyMode } = require('./verifier.js')
+const { Verifier, checkToken, kCachedResult, kChecksSessions, kConfirmSession, kVerifyToken, VerifyMode } = require('./verifier.js')
 
 /**
  * Where the middleware verifies a token it has not seen before. With more than one core available, on
@@ -18,7 +18,9 @@ const { Verifier, checkToken, kConfirmSession, kVerifyToken, VerifyMode } = requ
  * Cache hits are always answered inline. HANKO_AUTH_OFFLOAD=0/1 overrides (for measurements).
  */
 const NEW_TOKEN_MODE = (
-  process.env.HANKO_AUTH_OFFLOAD !== undefined ? process.env.HANKO_AUTH_OFFLOAD === '1' : (require('node:os').availableParallelism?.() ?? 1) > 1
+  process.env.HANKO_AUTH_OFFLOAD !== undefined
+    ? process.env.HANKO_AUTH_OFFLOAD === '1'
+    : (require('node:os').availableParallelism?.() ?? 1) > 1
 )
   ? VerifyMode.Offload
   : VerifyMode.Inline
@@ -34,6 +36,22 @@ function decodeHeader(token) {
   }
 }
 
+/** Sets the claims on `req` and calls `next` once (an exotic `req` that refuses them goes to next(err)). */
+function grant(setProperty, req, next, claims) {
+  try {
+    setProperty(req, claims)
+  } catch (err) {
+    return next(err) // a frozen or exotic `req`
+  }
+  next()
+}
+
+/** A 401 for a malformed request: the RFC 6750 §3 challenge where `res` takes it, then next(err). */
+function refuse(res, next, error) {
+  setChallenge(res, error)
+  next(error)
+}
+
 const unauthorizedFor = (error) => new UnauthorizedError(error.code === 'ERR_SESSION_INVALID' ? 'revoked_token' : 'invalid_token', error)
 
 /**
@@ -45,10 +63,35 @@ function hankoAuth(first, second) {
   const { verifierOptions, cookieName, credentialsRequired, requestProperty, getToken, isRevoked } = resolveMiddlewareOptions(first, second)
   const setProperty = propertySetter(requestProperty)
   const verifier = new Verifier(verifierOptions)
+  // With no isRevoked and no session step, a cached token needs nothing but the cache (README: Benchmarks).
+  const cacheAnswersAlone = isRevoked === undefined && !verifier[kChecksSessions]
 
   function hankoAuthMiddleware(req, res, next) {
     if (isPreflight(req)) return next()
+    if (getToken === undefined) {
+      const bearer = bearerToken(req)
+      if (typeof bearer === 'object') return refuse(res, next, bearer.error) // `Bearer` and nothing else
+      const token = bearer ?? cookieToken(req, cookieName)
+      if (cacheAnswersAlone && token !== undefined) {
+        // The hot path: synchronous, no closure, no Promise, no native call.
+        const hit = verifier[kCachedResult](token)
+        if (hit !== null) return grant(setProperty, req, next, hit.claims)
+      }
+      if (bearer !== undefined && hasExtraParts(bearer)) return refuse(res, next, badFormat().error)
+      return authenticate(req, res, next, token)
+    }
+    let custom
+    try {
+      custom = getToken(req)
+    } catch (err) {
+      return next(err)
+    }
+    if (isThenable(custom)) whenSettled(custom, (token) => authenticate(req, res, next, token), next)
+    else authenticate(req, res, next, custom)
+  }
 
+  /** Everything but a plain cache hit. `token`: what extraction or getToken found. */
+  function authenticate(req, res, next, token) {
     const unauthorized = (err) => {
       setChallenge(res, err)
       next(err)
@@ -56,20 +99,11 @@ function hankoAuth(first, second) {
 
     const fail = (error) => (error.status === 503 ? next(error) : unauthorized(unauthorizedFor(error)))
 
-    const grant = (claims) => {
-      try {
-        setProperty(req, claims)
-      } catch (err) {
-        return next(err) // a frozen or exotic `req`
-      }
-      next()
-    }
-
     const confirmSession = (token, result) => {
       const confirmed = verifier[kConfirmSession](token, result, VerifyMode.Inline)
-      if (isThenable(confirmed)) return whenSettled(confirmed, (late) => (late.ok ? grant(late.claims) : fail(late.error)), next)
+      if (isThenable(confirmed)) return whenSettled(confirmed, (late) => (late.ok ? grant(setProperty, req, next, late.claims) : fail(late.error)), next)
       if (!confirmed.ok) return fail(confirmed.error)
-      grant(confirmed.claims)
+      grant(setProperty, req, next, confirmed.claims)
     }
 
     const verified = (token, result) => {
@@ -99,8 +133,8 @@ function hankoAuth(first, second) {
       }
       const bad = checkToken(token)
       if (bad !== null) return unauthorized(unauthorizedFor(bad))
-      // The hot path: a cached token answers synchronously (no Promise, no thread hop); a new one is
-      // verified inline or on the I/O threads (NEW_TOKEN_MODE).
+      // A cached token still answers synchronously here (with isRevoked or the session step after it); a
+      // new one is verified inline or on the I/O threads (NEW_TOKEN_MODE).
       let result
       try {
         result = verifier[kVerifyToken](token, NEW_TOKEN_MODE)
@@ -111,19 +145,7 @@ function hankoAuth(first, second) {
       else verified(token, result)
     }
 
-    if (getToken === undefined) {
-      const token = extractToken(req, cookieName)
-      if (typeof token === 'object') return unauthorized(token.error) // a malformed Bearer header
-      return withToken(token)
-    }
-    let custom
-    try {
-      custom = getToken(req)
-    } catch (err) {
-      return next(err)
-    }
-    if (isThenable(custom)) whenSettled(custom, withToken, next)
-    else withToken(custom)
+    withToken(token)
   }
 
   Object.defineProperty(hankoAuthMiddleware, 'verifier', { value: verifier, enumerable: true })

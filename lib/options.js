@@ -142,10 +142,11 @@ function claimList(value) {
   return [...value]
 }
 
-/** Where the key set is: `jwksUri`, else under `jwksHost`, else under HANKO_API_URL (SPEC §2). */
+/** Where the key set is: `jwksUri`, else under `jwksHost`, else under HANKO_API_URL (README: Local verification and revocation). */
 function keySetLocation(options) {
   const jwksUri = optionalString(options.jwksUri, 'jwksUri')
-  const host = options.jwksHost !== undefined ? optionalString(options.jwksHost, 'jwksHost') : jwksUri === undefined ? process.env.HANKO_API_URL || undefined : undefined
+  const host =
+    options.jwksHost !== undefined ? optionalString(options.jwksHost, 'jwksHost') : jwksUri === undefined ? process.env.HANKO_API_URL || undefined : undefined
   if (jwksUri === undefined && host === undefined) {
     throw new TypeError('jwksHost is required: pass the Hanko API URL (or set jwksUri, or the HANKO_API_URL environment variable)')
   }

@@ -1,6 +1,6 @@
 'use strict'
 
-// Results inside the shim are tagged data, never judged with `instanceof` (SPEC §2 Hosts): a Promise
+// Results inside the shim are tagged data, never judged with `instanceof` (README: Hosts): a Promise
 // or Error made by the addon, or in another realm (Jest's and Vitest's vm contexts), fails it.
 //   { ok: true, claims } | { ok: false, error }, or a thenable of one.
 

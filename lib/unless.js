@@ -6,7 +6,7 @@
 const { boolean, checkKeys, isPlainObject } = require('./options.js')
 const { isThenable, whenSettled } = require('./outcome.js')
 
-// Cross-realm safe (SPEC §2 Hosts): a RegExp from a vm context fails `instanceof RegExp`.
+// Cross-realm safe (README: Hosts): a RegExp from a vm context fails `instanceof RegExp`.
 const isRegExp = (v) => Object.prototype.toString.call(v) === '[object RegExp]'
 const asList = (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
 

@@ -13,6 +13,8 @@ const { NativeVerifier, VerifyMode } = binding
 // Internal entry points for the middleware; symbols keep them off the public surface.
 const kVerifyToken = Symbol('verifyToken')
 const kConfirmSession = Symbol('confirmSession')
+const kCachedResult = Symbol('cachedResult')
+const kChecksSessions = Symbol('checksSessions')
 
 /** Rule 1's length check before the token crosses into Rust (a 50 MB string is never copied). */
 function checkToken(token) {
@@ -49,6 +51,16 @@ class Verifier {
     const result = accepted(JSON.parse(outcome.claims))
     if (this.#cache === null) return result
     return this.#cache.remember(token, result, outcome.cacheUntil, outcome.epoch)
+  }
+
+  /** The token cache's result for `token`, or `null`: the whole hot path, no native call. */
+  [kCachedResult](token) {
+    return this.#cache === null ? null : this.#cache.get(token)
+  }
+
+  /** Whether a verified token still needs the session step. */
+  get [kChecksSessions]() {
+    return this.#sessions
   }
 
   /**
@@ -157,4 +169,4 @@ async function verify(token, options) {
   return verifierFor(options).verify(token)
 }
 
-module.exports = { Verifier, createVerifier, verify, checkToken, kVerifyToken, kConfirmSession, VerifyMode }
+module.exports = { Verifier, createVerifier, verify, checkToken, kVerifyToken, kConfirmSession, kCachedResult, kChecksSessions, VerifyMode }

@@ -21,7 +21,20 @@ for (const target of targets) {
   cpSync(`fuzz/seeds/${target}`, corpus, { recursive: true })
   // Past crashes (fixed, and replayed by the Rust unit tests) seed the corpus too.
   if (existsSync(`fuzz/regressions/${target}`)) cpSync(`fuzz/regressions/${target}`, corpus, { recursive: true })
-  const args = ['fuzz', 'run', '--sanitizer', 'none', '--fuzz-dir', 'fuzz', target, corpus, '--', `-max_total_time=${seconds}`, '-print_final_stats=1', '-max_len=20000']
+  const args = [
+    'fuzz',
+    'run',
+    '--sanitizer',
+    'none',
+    '--fuzz-dir',
+    'fuzz',
+    target,
+    corpus,
+    '--',
+    `-max_total_time=${seconds}`,
+    '-print_final_stats=1',
+    '-max_len=20000',
+  ]
   console.log(`\n=== cargo ${args.join(' ')}`)
   const run = spawnSync('cargo', args, { env, encoding: 'utf8', maxBuffer: 256 << 20 })
   const output = `${run.stdout}\n${run.stderr}`

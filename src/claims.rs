@@ -1,4 +1,4 @@
-//! Claim checks (SPEC §3 rule 5) against a clock the caller passes in.
+//! Claim checks (RFC 7519 §4.1) against a clock the caller passes in.
 
 use crate::error::{reason, Code, Error, Result};
 use serde_json::{Map, Value};
@@ -64,7 +64,7 @@ fn string_claim<'a>(claims: &'a Map<String, Value>, claim: &'static str) -> Resu
 }
 
 impl ClaimRules {
-  /// Checks the claims at `now` (seconds since the epoch), in SPEC order.
+  /// Checks the claims at `now` (seconds since the epoch), in the documented order.
   pub fn check(&self, claims: &Map<String, Value>, now: f64) -> Result<Checked> {
     let tolerance = self.clock_tolerance;
     let exp = numeric_date(claims, "exp")?;

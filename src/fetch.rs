@@ -35,7 +35,7 @@ pub fn is_loopback(url: &Url) -> bool {
   }
 }
 
-/// The https rule (SPEC §2): `https:` always; `http:` only on loopback or when explicitly allowed.
+/// The https rule (README: Options): `https:` always; `http:` only on loopback or when explicitly allowed.
 pub fn scheme_allowed(url: &Url, allow_insecure_http: bool) -> bool {
   match url.scheme() {
     "https" => true,

@@ -8,7 +8,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, K
 use jsonwebtoken::Algorithm;
 use std::sync::OnceLock;
 
-/// RSA keys shorter than this are not usable (SPEC §3.3).
+/// RSA keys shorter than this are not usable (RFC 7517 §4, RFC 8725 §3).
 pub const MIN_RSA_BITS: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,7 +228,7 @@ impl Key {
     }
   }
 
-  /// Usable for a token signed with `alg` (SPEC §3.3).
+  /// Usable for a token signed with `alg` (RFC 7517 §4, RFC 8725 §3).
   pub fn usable_for(&self, alg: Algorithm) -> bool {
     self.alg.is_none_or(|own| own == alg) && self.fits(alg)
   }
@@ -250,7 +250,7 @@ impl Key {
       .as_ref()
   }
 
-  /// Verifies `signature` over `message` with this key and `alg` (SPEC §3.4).
+  /// Verifies `signature` over `message` with this key and `alg` (RFC 7518 §3).
   pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> Result<()> {
     let failed = || Error::new(Code::JwsSignatureVerificationFailed, "the signature does not verify");
     if !self.usable_for(alg) {

@@ -1,4 +1,4 @@
-//! The key set, and the per-URL key cache around it (SPEC §4).
+//! The key set, and the per-URL key cache around it (README: Key caching).
 //!
 //! One `KeyCache` per JWKS URL and option set in the process. It never blocks a caller while it holds
 //! usable keys: past their fresh age it refreshes in the background, and when a refresh fails it keeps
@@ -65,7 +65,7 @@ impl KeySet {
     Ok(set)
   }
 
-  /// SPEC §3.3: by kid; without a kid, the single usable key for the algorithm.
+  /// RFC 7517 §4.5: by kid; without a kid, the single usable key for the algorithm.
   pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> std::result::Result<&Arc<Key>, Miss> {
     let mut found = self
       .keys
@@ -381,7 +381,7 @@ impl KeyCache {
 
   fn complete(&self, result: Result<Fetched>) {
     // Parse before taking the lock that every lookup (and so `verifySync` on the JS thread) needs: a
-    // 1 MiB hostile key set must not stall it (SPEC §4). Only this fetch's task writes `keys`, so the
+    // 1 MiB hostile key set must not stall it (README: Key caching). Only this fetch's task writes `keys`, so the
     // previous set read here is still the current one below.
     let previous = self.lock().keys.clone();
     let parsed = result.and_then(|fetched| {

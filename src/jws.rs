@@ -1,4 +1,4 @@
-//! Compact JWS parsing (SPEC §3 rules 1 and 2): structure, base64url, JSON objects, `alg`, `crit`.
+//! Compact JWS parsing (RFC 7515 §5.2 steps 1–4): structure, base64url, JSON objects, `alg`, `crit`.
 //!
 //! Written by hand rather than with `jsonwebtoken::decode`: that function needs the key before it looks
 //! at the header, re-parses the key on every call and cannot reject duplicate JSON members.
@@ -10,7 +10,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use std::str::FromStr;
 
-/// Tokens longer than this are refused before any decoding (SPEC §3.1).
+/// Tokens longer than this are refused before any decoding (RFC 7515 §7.1; README: Security notes).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// Parses the name of an algorithm we verify (`jwk::ALGORITHMS`, the one list); `None` for names we
@@ -89,7 +89,7 @@ pub fn parse_json_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>
   Ok(map)
 }
 
-/// Rules 1 and 2 of SPEC §3.
+/// RFC 7515 §5.2 steps 1–4: structure, base64url, JSON header, `alg`, `crit`.
 pub fn parse(token: &str, allowed: &[Algorithm]) -> Result<ParsedToken> {
   if token.len() > MAX_TOKEN_BYTES {
     return Err(jws_invalid(&format!(

@@ -1,4 +1,4 @@
-//! Server-side session confirmation against Hanko's `POST <api>/sessions/validate` (SPEC §1, §2).
+//! Server-side session confirmation against Hanko's `POST <api>/sessions/validate` (README: Local verification and revocation).
 //!
 //! Local verification says a token was issued by Hanko; only Hanko knows whether the session has since
 //! ended (logout, revocation, limits, idle timeout). Answers are cached per `session_id` and `sub`
@@ -36,7 +36,7 @@ pub enum Answer {
   Dead,
 }
 
-/// Why Hanko gave no answer, which decides whether `failOpen` may apply (SPEC §2 `validateSession`).
+/// Why Hanko gave no answer, which decides whether `failOpen` may apply (README: Local verification and revocation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoAnswer {
   /// Unreachable, timed out, or 5xx/429: Hanko is down or busy; `failOpen` may accept the token.

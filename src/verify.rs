@@ -1,4 +1,4 @@
-//! The verifier: SPEC §3 rules 1–5, in that order, over a shared key cache, and the session step
+//! The verifier: the verification rules 1–5 (README: Security notes; RFC 7515 §5.2, RFC 7519 §7.2), in that order, over a shared key cache, and the session step
 //! (rule 6's last part) over a session checker. `Verifier::from_config` assembles every part.
 
 use crate::claims::{Checked, ClaimRules};

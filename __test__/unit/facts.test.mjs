@@ -1,4 +1,4 @@
-// One owner per fact (SPEC §6): each default, list and version has one owner in the code, and every
+// One owner per fact (CONTRIBUTING.md): each default, list and version has one owner in the code, and every
 // copy a person reads (index.d.ts, README, the workflow, npm/*) is checked against it here.
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
@@ -23,7 +23,11 @@ function union(name) {
 }
 
 test('the error-code table (error.rs) matches index.d.ts and the README', () => {
-  const codes = (className) => DEFAULTS.codes.filter((c) => c.className === className).map((c) => c.code).sort()
+  const codes = (className) =>
+    DEFAULTS.codes
+      .filter((c) => c.className === className)
+      .map((c) => c.code)
+      .sort()
   assert.deepEqual(union('JwtErrorCode'), codes('JwtError'))
   assert.deepEqual(union('JwksErrorCode'), codes('JwksError'))
   const rows = [...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \| (JwtError|JwksError) \|/gm)].map((m) => ({ code: m[1], className: m[2] }))
@@ -54,7 +58,12 @@ test('one version everywhere: package.json owns it (node scripts/version.mjs <v>
   const lock = JSON.parse(read('package-lock.json'))
   const cargoVersion = /^version = "([^"]+)"/m.exec(read('Cargo.toml'))[1]
   const cargoLock = /\[\[package\]\]\nname = "hanko-auth"\nversion = "([^"]+)"/.exec(read('Cargo.lock'))[1]
-  const copies = { 'package-lock.json': lock.version, 'package-lock.json packages[""]': lock.packages[''].version, 'Cargo.toml': cargoVersion, 'Cargo.lock': cargoLock }
+  const copies = {
+    'package-lock.json': lock.version,
+    'package-lock.json packages[""]': lock.packages[''].version,
+    'Cargo.toml': cargoVersion,
+    'Cargo.lock': cargoLock,
+  }
   for (const dir of readdirSync(`${root}npm`)) copies[`npm/${dir}`] = JSON.parse(read(`npm/${dir}/package.json`)).version
   for (const [where, version] of Object.entries(copies)) assert.equal(version, pkg.version, where)
 })
@@ -70,7 +79,12 @@ test('the platform list derives from napi.targets: npm/, the loader, the release
   assert.equal(platformOf('aarch64-apple-darwin'), 'darwin-arm64')
   assert.equal(platformOf('x86_64-pc-windows-msvc'), 'win32-x64-msvc')
   const { withPlatformPackages } = await import('../../scripts/release-manifest.mjs')
-  assert.deepEqual(Object.keys(withPlatformPackages(pkg).optionalDependencies).sort(), shippedPlatforms().map((p) => `${pkg.name}-${p}`).sort())
+  assert.deepEqual(
+    Object.keys(withPlatformPackages(pkg).optionalDependencies).sort(),
+    shippedPlatforms()
+      .map((p) => `${pkg.name}-${p}`)
+      .sort(),
+  )
   const workflow = read('.github/workflows/ci.yml')
   const built = [...workflow.matchAll(/- \{ target: ([\w-]+?)(?:\.2\.17)?,/g)].map((m) => m[1]).sort()
   assert.deepEqual(built, [...pkg.napi.targets].sort(), 'the workflow builds every napi target')
@@ -79,5 +93,15 @@ test('the platform list derives from napi.targets: npm/, the loader, the release
 test('index.js only re-exports, and every lib/ module is used', () => {
   const index = read('index.js')
   const code = index.split('\n').filter((line) => line.trim() && !line.trim().startsWith('//') && line.trim() !== "'use strict'")
-  assert.ok(code.every((line) => /^(const \{[^}]+\} = require\('\.\/lib\/[\w-]+\.js'\)|module\.exports = \{|\s+\w+,|\})$/.test(line)), code.join('\n'))
+  assert.ok(
+    code.every((line) => /^(const \{[^}]+\} = require\('\.\/lib\/[\w-]+\.js'\)|module\.exports = \{|\s+\w+,|\})$/.test(line)),
+    code.join('\n'),
+  )
+})
+
+test('every action in the workflows is pinned by a full commit SHA', () => {
+  for (const file of readdirSync(`${root}.github/workflows`)) {
+    const uses = [...read(`.github/workflows/${file}`).matchAll(/uses: (\S+)/g)].map((m) => m[1])
+    for (const action of uses) assert.match(action, /^(\.\/|[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$)/, `${file}: ${action}`)
+  }
 })

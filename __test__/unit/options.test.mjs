@@ -16,7 +16,13 @@ test('with nothing set, nothing but the key-set location crosses into Rust', () 
 })
 
 test('units are parsed, lists copied, validateSession passed as set', () => {
-  const { native } = resolveVerifierOptions({ jwksUri: 'https://x/jwks', jwksHost: 'https://x', maxTokenAge: '12h', audience: 'app', validateSession: { ttl: 5 } })
+  const { native } = resolveVerifierOptions({
+    jwksUri: 'https://x/jwks',
+    jwksHost: 'https://x',
+    maxTokenAge: '12h',
+    audience: 'app',
+    validateSession: { ttl: 5 },
+  })
   assert.equal(native.maxTokenAge, 43200)
   assert.deepEqual(native.audience, ['app'])
   assert.deepEqual(defined(native.validateSession), { ttl: 5 })
@@ -35,10 +41,18 @@ test('HANKO_API_URL is the host when neither jwksHost nor jwksUri is given', () 
   }
 })
 
-test('the defaults come from the core and match SPEC §2', () => {
+test('the defaults come from the core and match README: Options', () => {
   assert.deepEqual(DEFAULTS.algorithms, ['RS256'])
   assert.deepEqual(DEFAULTS.requiredClaims, ['sub', 'exp'])
-  assert.deepEqual(DEFAULTS.jwks, { cacheMaxAge: 600000, minCacheAge: 30000, maxCacheAge: 86400000, cooldown: 30000, timeout: 5000, maxStale: 86400000, maxBytes: 1048576 })
+  assert.deepEqual(DEFAULTS.jwks, {
+    cacheMaxAge: 600000,
+    minCacheAge: 30000,
+    maxCacheAge: 86400000,
+    cooldown: 30000,
+    timeout: 5000,
+    maxStale: 86400000,
+    maxBytes: 1048576,
+  })
   assert.equal(DEFAULTS.tokenCacheMaxEntries, 10000)
   assert.deepEqual(DEFAULTS.session, { ttl: 30000, maxEntries: 10000, failOpen: false })
   assert.equal(DEFAULTS.maxTokenBytes, 16384)

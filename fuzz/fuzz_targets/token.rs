@@ -1,4 +1,4 @@
-//! Token parsing and the whole verification (SPEC §3) against a fixed key set: RSA, EC and Ed25519.
+//! Token parsing and the whole verification (RFC 7515 / RFC 7519) against a fixed key set: RSA, EC and Ed25519.
 #![no_main]
 
 use hanko_auth::clock::ManualClock;

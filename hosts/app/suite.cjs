@@ -89,7 +89,10 @@ function verifySuite({ describe, test, expect, beforeAll, afterAll }) {
       const verifier = createVerifier({ jwksHost: issuer.url })
       expect((await verifier.verify(issuer.token({ sub: 'v' }))).sub).toBe('v')
       for (const [name, token, code] of badTokens(issuer, foreign)) {
-        const outcome = await verifier.verify(token).then(() => 'accepted', (err) => err.code)
+        const outcome = await verifier.verify(token).then(
+          () => 'accepted',
+          (err) => err.code,
+        )
         expect({ name, outcome }).toEqual({ name, outcome: code })
       }
     })

@@ -33,13 +33,26 @@ const expired = issuer.token({ exp: now - 60 })
 await check('require and import give the same API', () => {
   equal(typeof cjs.hankoAuth, 'function', 'require().hankoAuth')
   equal(typeof esm.hankoAuth, 'function', 'import { hankoAuth }')
-  equal(Object.keys(esm).filter((k) => k !== 'default').sort(), Object.keys(cjs).sort(), 'export names')
+  equal(
+    Object.keys(esm)
+      .filter((k) => k !== 'default')
+      .sort(),
+    Object.keys(cjs).sort(),
+    'export names',
+  )
 })
 
 await check('verify() resolves a valid token and rejects an expired one', async () => {
   const verifier = esm.createVerifier({ jwksHost: issuer.url })
   equal((await verifier.verify(issuer.token({ sub: 'runtime-user' }))).sub, 'runtime-user', 'sub')
-  equal(await verifier.verify(expired).then(() => 'accepted', (err) => err.code), 'ERR_JWT_EXPIRED', 'expired')
+  equal(
+    await verifier.verify(expired).then(
+      () => 'accepted',
+      (err) => err.code,
+    ),
+    'ERR_JWT_EXPIRED',
+    'expired',
+  )
   equal(cjs.createVerifier({ jwksHost: issuer.url }).verifySync(issuer.token({ sub: 's' })).sub, 's', 'verifySync via require')
 })
 

@@ -1,0 +1,133 @@
+// The middleware's cost per request, in process (SPEC §5): each middleware is called directly with a
+// plain `req` whose `Authorization` header is a fresh string every time (as a server hands it over:
+// flat, never hashed) carrying a real-size Hanko token (RS256, RSA-4096, Hanko's claims), after the
+// token was seen once. Side by side in one run: hanko-auth, express-jwt + jwks-rsa, jose and fast-jwt,
+// each as its users mount it. Prints medians of several rounds and ratios to hanko-auth.
+//   node benchmark/inprocess.mjs [--rounds 7] [--json]
+import { createRequire } from 'node:module'
+import { createTestIssuer } from '../testing.mjs'
+
+const require = createRequire(import.meta.url)
+const { hankoAuth, createRevocationList } = require('../index.js')
+const { expressjwt } = require('express-jwt')
+const jwksRsa = require('jwks-rsa')
+const fastJwt = require('fast-jwt')
+const jose = await import('jose')
+
+const argValue = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback)
+const ROUNDS = argValue('--rounds', 7)
+const BATCH = 20_000
+
+const issuer = await createTestIssuer() // RSA-4096, RS256, UUID kid: Hanko's keys
+const token = issuer.token({ sub: crypto.randomUUID(), username: 'benchmark-user', amr: ['passkey'] })
+const header = `Bearer ${token}`
+
+/** `count` fresh, flat copies of the header (a string spliced by concatenation would be a rope). */
+const freshHeaders = (count) => Array.from({ length: count }, () => Buffer.from(header).toString('latin1'))
+
+// Each contender gets a loop compiled for it alone (`new Function`), so no contender runs through a call
+// site that another one made polymorphic.
+const syncLoop = () =>
+  new Function('middleware', 'headers', 'done', 'for (const authorization of headers) middleware({ headers: { authorization } }, {}, done)')
+const asyncLoop = () =>
+  new Function(
+    'middleware',
+    'headers',
+    'done',
+    'return (async () => { for (const authorization of headers) await new Promise((resolve) => middleware({ headers: { authorization } }, {}, (err) => { done(err); resolve() })) })()',
+  )
+
+function syncMiddleware(name, middleware, note) {
+  return { name, note, sync: true, middleware, loop: syncLoop() }
+}
+
+function asyncMiddleware(name, middleware, note) {
+  return { name, note, sync: false, middleware, loop: asyncLoop() }
+}
+
+const contenders = []
+const auth = hankoAuth(issuer.url)
+await auth.verifier.ready()
+contenders.push(syncMiddleware('hanko-auth', auth, 'token cache hit'))
+if (typeof createRevocationList === 'function') {
+  const withRevocations = hankoAuth(issuer.url, { revocations: createRevocationList() })
+  await withRevocations.verifier.ready()
+  contenders.push(syncMiddleware('hanko-auth + revocations', withRevocations, 'token cache hit, revocation list checked'))
+}
+
+contenders.push(
+  asyncMiddleware(
+    'express-jwt + jwks-rsa',
+    expressjwt({ secret: jwksRsa.expressJwtSecret({ jwksUri: issuer.jwksUri, cache: true, rateLimit: true }), algorithms: ['RS256'], audience: 'localhost' }),
+    'Hanko backend guide setup; verifies the signature every time',
+  ),
+)
+
+const remote = jose.createRemoteJWKSet(new URL(issuer.jwksUri))
+async function joseMiddleware(req, res, next) {
+  // The middleware jose's users write: Bearer → jwtVerify against the remote key set.
+  const authorization = req.headers.authorization ?? ''
+  try {
+    const { payload } = await jose.jwtVerify(authorization.slice(7), remote, { algorithms: ['RS256'], audience: 'localhost' })
+    req.auth = payload
+  } catch (err) {
+    return next(err)
+  }
+  next()
+}
+contenders.push(asyncMiddleware('jose', joseMiddleware, 'createRemoteJWKSet; verifies the signature every time'))
+
+const jwk = issuer.jwks.keys[0]
+const pem = (await import('node:crypto')).createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })
+const fast = fastJwt.createVerifier({ key: pem, algorithms: ['RS256'], allowedAud: 'localhost', cache: 1000 })
+function fastJwtMiddleware(req, res, next) {
+  let payload
+  try {
+    payload = fast((req.headers.authorization ?? '').slice(7))
+  } catch (err) {
+    return next(err)
+  }
+  req.auth = payload
+  next()
+}
+contenders.push(syncMiddleware('fast-jwt (cache)', fastJwtMiddleware, 'its token cache; key given as PEM (no JWKS)'))
+
+/** ns per request over one batch of fresh headers. */
+async function measure(contender, headers) {
+  let failures = 0
+  const done = (err) => {
+    if (err) failures++
+  }
+  const start = process.hrtime.bigint()
+  await contender.loop(contender.middleware, headers, done)
+  const ns = Number(process.hrtime.bigint() - start) / headers.length
+  if (failures > 0) throw new Error(`${contender.name} refused the token ${failures} times`)
+  return ns
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const results = new Map(contenders.map((c) => [c.name, []]))
+for (const contender of contenders) await measure(contender, freshHeaders(contender.sync ? BATCH : 200)) // warm-up: seen once, JIT
+for (let round = 0; round < ROUNDS; round++) {
+  // Alternate the order every round: this VM drifts within minutes.
+  const order = round % 2 === 0 ? contenders : [...contenders].reverse()
+  for (const contender of order) {
+    const headers = freshHeaders(contender.sync ? BATCH : 300)
+    results.get(contender.name).push(await measure(contender, headers))
+  }
+}
+await issuer.close()
+
+if (process.env.BENCH_DEBUG) console.log(Object.fromEntries(results))
+const base = median(results.get('hanko-auth'))
+const rows = contenders.map((c) => ({ name: c.name, note: c.note, ns: median(results.get(c.name)) }))
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify({ node: process.version, tokenBytes: token.length, rounds: ROUNDS, rows }))
+} else {
+  console.log(
+    `middleware cost per request, in process, fresh header string each time; token ${token.length} bytes (RS256, RSA-4096); Node ${process.version}; median of ${ROUNDS} rounds\n`,
+  )
+  console.log('| middleware | µs per request | × hanko-auth | note |')
+  console.log('|---|---:|---:|---|')
+  for (const row of rows) console.log(`| ${row.name} | ${(row.ns / 1000).toFixed(3)} | ${(row.ns / base).toFixed(1)} | ${row.note} |`)
+}
