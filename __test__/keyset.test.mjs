@@ -241,7 +241,7 @@ describe('rotation and floods', () => {
     }
   })
 
-  test('500 tokens with random unknown kids in 2 s cause at most 2 fetches', async () => {
+  test('500 tokens with random unknown kids in 2 s cause the load plus one refetch per 1.5 s cooldown (3 fetches)', async () => {
     const ep = endpoint(ok())
     const verifier = createVerifier({ jwksHost: ep.host, jwks: { cooldown: 1500 } })
     await verifier.ready()
@@ -255,7 +255,8 @@ describe('rotation and floods', () => {
       await sleep(Math.max(0, started + (i * 2000) / 500 - Date.now()))
     }
     assert.deepEqual([...codes], ['ERR_JWKS_NO_MATCHING_KEY'])
-    assert.ok(ep.hits <= 2, `${ep.hits} fetches`)
+    // The initial load starts no cooldown; each unknown-kid refetch starts one: at 0 s and 1.5 s.
+    assert.ok(ep.hits <= 3, `${ep.hits} fetches`)
     flood.fetches = ep.hits
   })
 
@@ -356,5 +357,60 @@ describe('freshness', () => {
     const run = await promisify(execFile)(process.execPath, ['-e', script], { env: { ...process.env, NODE_DEBUG: 'hanko-auth' } })
     assert.match(run.stderr, /^HANKO-AUTH \d+: fetched the key set: 1 usable keys, fresh for 600000 ms$/m)
     assert.match(run.stderr, /^HANKO-AUTH \d+: key set fetch failed: /m)
+  })
+})
+
+describe('slow failures and rotation (issue #13 item 4, issue #15 items 2 and 9)', () => {
+  const slow = (ms, then) => async (req, res) => {
+    await sleep(ms)
+    then(req, res)
+  }
+
+  test("a 500 after 1.5 s gives the waiting verify() that fetch's error, and no second fetch at once", async () => {
+    const ep = endpoint(slow(1500, fail500))
+    const verifier = createVerifier({ jwksHost: ep.host })
+    const token = issuer.token()
+    const [first, second] = await Promise.all([code(verifier.verify(token)), code(verifier.verify(token))])
+    assert.deepEqual([first, second], ['ERR_JWKS_UNAVAILABLE', 'ERR_JWKS_UNAVAILABLE'])
+    assert.equal(await code(verifier.verify(token)), 'ERR_JWKS_UNAVAILABLE', 'right after: the same failure, no new fetch')
+    assert.equal(ep.hits, 1)
+  })
+
+  test('a hang at the default timeout (5 s) gives ERR_JWKS_TIMEOUT, and no second fetch at once', async () => {
+    const ep = endpoint(() => {}) // never answers
+    const verifier = createVerifier({ jwksHost: ep.host })
+    const token = issuer.token()
+    assert.equal(await code(verifier.verify(token)), 'ERR_JWKS_TIMEOUT')
+    assert.equal(await code(verifier.verify(token)), 'ERR_JWKS_TIMEOUT')
+    assert.equal(ep.hits, 1)
+  })
+
+  test('a key rotated in right after the first load verifies on its first try', async () => {
+    const rotating = await createTestIssuer({ modulusLength: 2048 })
+    try {
+      const verifier = createVerifier({ jwksHost: rotating.url })
+      assert.ok(await verifier.verify(rotating.token()))
+      await rotating.rotate()
+      assert.equal((await verifier.verify(rotating.token({ sub: 'after-rotation' }))).sub, 'after-rotation')
+      assert.equal(rotating.requests.jwks, 2)
+      // …and a flood of random kids after it is still held to one refetch per cooldown (none here).
+      const payload = b64url({ sub: 'x', exp: 9999999999 })
+      for (let i = 0; i < 50; i++) assert.equal(await code(verifier.verify(rawToken({ alg: 'RS256', kid: crypto.randomUUID() }, payload))), 'ERR_JWKS_NO_MATCHING_KEY')
+      assert.equal(rotating.requests.jwks, 2)
+    } finally {
+      await rotating.close()
+    }
+  })
+
+  test('NODE_DEBUG prints one line per unknown-kid refetch, however many tokens wait for it', async () => {
+    const ep = endpoint(slow(200, ok()))
+    const script = `
+      const { createVerifier } = require(${JSON.stringify(indexPath)})
+      const verifier = createVerifier({ jwksHost: ${JSON.stringify(ep.host)} })
+      const token = ${JSON.stringify(rawToken({ alg: 'RS256', kid: 'unknown-kid' }, b64url({ sub: 'x', exp: 9999999999 })))}
+      verifier.ready().then(() => Promise.all(Array.from({ length: 20 }, () => verifier.verify(token).catch(() => {}))))
+    `
+    const run = await promisify(execFile)(process.execPath, ['-e', script], { env: { ...process.env, NODE_DEBUG: 'hanko-auth' } })
+    assert.equal(run.stderr.match(/unknown kid: refetching the key set/g)?.length, 1, run.stderr)
   })
 })

@@ -290,6 +290,24 @@ mod tests {
       ..Default::default()
     };
     assert!(fresh.check(&claims(hanko()), NOW).is_ok());
+    // An age equal to maxTokenAge passes, as in jose (issue #13 item 12); one second more fails.
+    let exact = ClaimRules {
+      max_token_age: Some(60.0),
+      ..Default::default()
+    };
+    assert!(
+      exact.check(&claims(hanko()), NOW).is_ok(),
+      "hanko() is issued at NOW - 60"
+    );
+    assert_eq!(fail(&exact, &with("iat", json!(NOW - 61.0))).0, "ERR_JWT_EXPIRED");
+    let zero = ClaimRules {
+      max_token_age: Some(0.0),
+      ..Default::default()
+    };
+    assert!(
+      zero.check(&with("iat", json!(NOW)), NOW).is_ok(),
+      "maxTokenAge: 0 accepts a token issued this second"
+    );
   }
 
   #[test]

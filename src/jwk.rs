@@ -107,6 +107,21 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
 impl Key {
   /// Reads one JWK. `Err` carries why the key is not usable for verification; the key set skips it.
   pub fn from_json(value: &serde_json::Value) -> std::result::Result<Key, String> {
+    // RFC 7517 §4.3: `key_ops` is an array of distinct strings. serde reads `null` as absent and keeps
+    // duplicates, so judge the raw member first: anything else makes the key unusable.
+    if let Some(ops) = value.get("key_ops") {
+      let distinct_strings = ops.as_array().is_some_and(|ops| {
+        let names: Vec<_> = ops.iter().filter_map(serde_json::Value::as_str).collect();
+        names.len() == ops.len()
+          && names
+            .iter()
+            .enumerate()
+            .all(|(i, name)| !names.iter().take(i).any(|earlier| earlier == name))
+      });
+      if !distinct_strings {
+        return Err("its \"key_ops\" is not an array of distinct strings (RFC 7517 §4.3)".into());
+      }
+    }
     let jwk: Jwk = serde_json::from_value(value.clone()).map_err(|e| format!("not a JWK: {e}"))?;
     let common = &jwk.common;
     match &common.public_key_use {
@@ -333,6 +348,11 @@ pub(crate) mod tests {
       json!({"kty":"RSA","n":short_n,"e":"AQAB"}),
       json!({"kty":"RSA","n":A2_N,"e":"AQAB","use":"enc"}),
       json!({"kty":"RSA","n":A2_N,"e":"AQAB","key_ops":["encrypt"]}),
+      // key_ops must be an array of distinct strings (issue #13 item 10).
+      json!({"kty":"RSA","n":A2_N,"e":"AQAB","key_ops":null}),
+      json!({"kty":"RSA","n":A2_N,"e":"AQAB","key_ops":"verify"}),
+      json!({"kty":"RSA","n":A2_N,"e":"AQAB","key_ops":["verify","verify"]}),
+      json!({"kty":"RSA","n":A2_N,"e":"AQAB","key_ops":["verify",7]}),
       json!({"kty":"RSA","n":A2_N,"e":"AQAB","alg":"RSA-OAEP"}),
       json!({"kty":"RSA","n":A2_N,"e":"AQAB","alg":"ES256"}),
       json!({"kty":"RSA","n":"***","e":"AQAB"}),

@@ -154,6 +154,9 @@ struct State {
   fresh_until: u64,
   last_fetch_started: Option<u64>,
   last_fetch_ended: Option<u64>,
+  /// When the last refetch for an unknown kid started: only those start a cooldown, so a key rotated
+  /// in is picked up by its first token even right after the initial load (README: Key caching).
+  last_kid_refetch: Option<u64>,
   last_error: Option<Error>,
   in_flight: Option<Done>,
   fetches: u64,
@@ -238,6 +241,10 @@ impl KeyCache {
     (now < state.fresh_until.saturating_add(self.settings.max_stale)).then(|| keys.clone())
   }
 
+  fn since(at: Option<u64>, now: u64) -> u64 {
+    at.map_or(u64::MAX, |at| now.saturating_sub(at))
+  }
+
   fn since_last_start(state: &State, now: u64) -> u64 {
     state
       .last_fetch_started
@@ -257,34 +264,31 @@ impl KeyCache {
         }
         match keys.select(kid, alg) {
           Ok(key) => Lookup::Found(key.clone()),
-          Err(Miss::Multiple) => Lookup::Failed(Error::new(
-            Code::JwksMultipleMatchingKeys,
-            "more than one key in the key set matches the token; it must name one with \"kid\"",
-          )),
+          Err(Miss::Multiple) => Lookup::Failed(miss_error(Miss::Multiple, kid)),
           Err(Miss::NoMatch) => {
-            let no_key = Error::new(
-              Code::JwksNoMatchingKey,
-              match kid {
-                Some(kid) => format!("no usable key with kid {:?} in the key set", crate::jws::truncate(kid)),
-                None => "no usable key in the key set for the token's algorithm".to_string(),
-              },
-            );
-            if Self::since_last_start(&state, now) < self.settings.cooldown && state.in_flight.is_none() {
-              (self.log)("unknown kid during cooldown: not refetching");
-              return Lookup::Failed(no_key);
+            let no_key = miss_error(Miss::NoMatch, kid);
+            // A fetch in flight (the initial load, a refresh, another kid's refetch) may bring the key:
+            // join it. Otherwise refetch only if no unknown-kid refetch started within the cooldown.
+            if state.in_flight.is_none() {
+              if Self::since(state.last_kid_refetch, now) < self.settings.cooldown {
+                return Lookup::Failed(no_key);
+              }
+              (self.log)("unknown kid: refetching the key set");
+              state.last_kid_refetch = Some(now);
+              self.start_fetch(&mut state, now);
             }
-            (self.log)("unknown kid: refetching the key set");
             if wait == Wait::Allowed {
               return Lookup::NeedFetch;
             }
-            self.start_fetch(&mut state, now);
             Lookup::Failed(no_key)
           }
         }
       }
       None => {
+        // The pause after a failure counts from when that fetch ended, however long it took: a slow
+        // failure must not be followed by a second fetch at once (README: Key caching).
         let last_failed = state.last_error.is_some() && state.in_flight.is_none();
-        if last_failed && Self::since_last_start(&state, now) < self.settings.retry_after_failure() {
+        if last_failed && Self::since(state.last_fetch_ended, now) < self.settings.retry_after_failure() {
           return Lookup::Failed(state.last_error.clone().unwrap_or_else(not_loaded));
         }
         if wait == Wait::Allowed {
@@ -308,10 +312,25 @@ impl KeyCache {
       Lookup::NeedFetch => {}
     }
     self.fetch_now().await;
-    match self.lookup(kid, alg, Wait::Never) {
-      Lookup::Found(key) => Ok(key),
-      Lookup::Failed(err) => Err(err),
-      Lookup::NeedFetch => Err(not_loaded()),
+    self.select_after_fetch(kid, alg)
+  }
+
+  /// The key from what the fetch just waited for brought, starting no other fetch: with no usable keys
+  /// the answer is that fetch's own error (`ERR_JWKS_NOT_LOADED` is only ever `verifySync`'s).
+  fn select_after_fetch(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<Key>> {
+    let now = self.now();
+    let state = self.lock();
+    let Some(keys) = self.usable(&state, now) else {
+      return Err(
+        state
+          .last_error
+          .clone()
+          .unwrap_or_else(|| Error::new(Code::JwksUnavailable, "the key set fetch ended without keys")),
+      );
+    };
+    match keys.select(kid, alg) {
+      Ok(key) => Ok(key.clone()),
+      Err(miss) => Err(miss_error(miss, kid)),
     }
   }
 
@@ -444,8 +463,25 @@ impl KeyCache {
       keys: keys.map_or(0, |k| k.keys.len()),
       kids: keys.map(|k| k.kids()).unwrap_or_default(),
       serving_stale: usable && now >= state.fresh_until,
-      cooling_down: Self::since_last_start(&state, now) < self.settings.cooldown,
+      cooling_down: Self::since(state.last_kid_refetch, now) < self.settings.cooldown,
     }
+  }
+}
+
+fn miss_error(miss: Miss, kid: Option<&str>) -> Error {
+  match (miss, kid) {
+    (Miss::Multiple, _) => Error::new(
+      Code::JwksMultipleMatchingKeys,
+      "more than one key in the key set matches the token; it must name one with \"kid\"",
+    ),
+    (Miss::NoMatch, Some(kid)) => Error::new(
+      Code::JwksNoMatchingKey,
+      format!("no usable key with kid {:?} in the key set", crate::jws::truncate(kid)),
+    ),
+    (Miss::NoMatch, None) => Error::new(
+      Code::JwksNoMatchingKey,
+      "no usable key in the key set for the token's algorithm",
+    ),
   }
 }
 
@@ -581,24 +617,29 @@ mod tests {
     let (cache, script, clock) = setup(CacheSettings::default());
     assert!(found(&cache, "k1").is_ok());
     assert_eq!(script.calls(), 1);
-    let err = found(&cache, "nope").unwrap_err();
-    assert_eq!(err.code.as_str(), "ERR_JWKS_NO_MATCHING_KEY");
-    assert_eq!(script.calls(), 1, "within the cooldown of the first fetch");
-    clock.advance(30_000);
+    // The initial load starts no cooldown: a key rotated in right after it is picked up by its first
+    // token (issue #15 item 2).
     script.set(doc(json!([rsa("k1"), rsa("k2")]), None));
     assert!(
       found(&cache, "k2").is_ok(),
       "rotation: the new kid verifies after one refetch"
     );
     assert_eq!(script.calls(), 2);
+    // That refetch for an unknown kid does start one: a flood of random kids makes no more requests.
     for i in 0..100 {
-      assert!(found(&cache, &format!("random-{i}")).is_err());
+      assert_eq!(
+        found(&cache, &format!("random-{i}")).unwrap_err().code.as_str(),
+        "ERR_JWKS_NO_MATCHING_KEY"
+      );
     }
     assert_eq!(
       script.calls(),
       2,
       "a flood of unknown kids causes no fetch within the cooldown"
     );
+    clock.advance(30_000);
+    assert!(found(&cache, "random-x").is_err());
+    assert_eq!(script.calls(), 3, "one refetch per cooldown");
   }
 
   #[test]

@@ -58,35 +58,91 @@ fn decode_segment(segment: &str, what: &str) -> Result<Vec<u8>> {
     .map_err(|_| jws_invalid(&format!("the {what} segment is not base64url without padding")))
 }
 
-/// Parses a JSON object, refusing duplicate member names (serde_json would keep the last one silently,
-/// and two parsers that disagree on which one wins is a classic token-confusion bug).
+/// Parses a JSON object, refusing duplicate member names at every depth (serde_json would keep the last
+/// one silently, and two parsers that disagree on which one wins is a classic token-confusion bug; RFC
+/// 7515 §5.2 step 4 and RFC 7519 §7.2 step 4 let a verifier refuse them). Nesting stays bounded by
+/// serde_json's recursion limit.
 pub fn parse_json_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>, String> {
-  use serde::de::{Deserializer, MapAccess, Visitor};
+  use serde::de::Deserializer;
+  let mut de = serde_json::Deserializer::from_slice(bytes);
+  let object = de.deserialize_map(unique::UniqueVisitor).map_err(|e| e.to_string())?;
+  de.end().map_err(|e| e.to_string())?;
+  match object {
+    Value::Object(map) => Ok(map),
+    _ => Err("not a JSON object".into()),
+  }
+}
+
+/// A `serde_json::Value` that refuses a member name repeated in any object it contains.
+mod unique {
+  use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+  use serde_json::{Map, Number, Value};
   use std::fmt;
 
-  struct UniqueKeys;
-  impl<'de> Visitor<'de> for UniqueKeys {
-    type Value = Map<String, Value>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-      f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<Self::Value, A::Error> {
-      let mut map = Map::new();
-      while let Some(key) = access.next_key::<String>()? {
-        let value: Value = access.next_value()?;
-        if map.contains_key(&key) {
-          return Err(serde::de::Error::custom(format!("duplicate member {key:?}")));
-        }
-        map.insert(key, value);
-      }
-      Ok(map)
+  pub struct UniqueVisitor;
+
+  struct Unique(Value);
+
+  impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+      deserializer.deserialize_any(UniqueVisitor).map(Unique)
     }
   }
 
-  let mut de = serde_json::Deserializer::from_slice(bytes);
-  let map = de.deserialize_map(UniqueKeys).map_err(|e| e.to_string())?;
-  de.end().map_err(|e| e.to_string())?;
-  Ok(map)
+  impl<'de> Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+      f.write_str("JSON")
+    }
+    fn visit_bool<E: Error>(self, v: bool) -> Result<Value, E> {
+      Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: Error>(self, v: i64) -> Result<Value, E> {
+      Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E: Error>(self, v: u64) -> Result<Value, E> {
+      Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E: Error>(self, v: f64) -> Result<Value, E> {
+      Number::from_f64(v)
+        .map(Value::Number)
+        .ok_or_else(|| E::custom("not a finite number"))
+    }
+    fn visit_str<E: Error>(self, v: &str) -> Result<Value, E> {
+      Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: Error>(self, v: String) -> Result<Value, E> {
+      Ok(Value::String(v))
+    }
+    fn visit_unit<E: Error>(self) -> Result<Value, E> {
+      Ok(Value::Null)
+    }
+    fn visit_none<E: Error>(self) -> Result<Value, E> {
+      Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+      let mut items = Vec::new();
+      while let Some(Unique(item)) = access.next_element()? {
+        items.push(item);
+      }
+      Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+      let mut map = Map::new();
+      while let Some(key) = access.next_key::<String>()? {
+        let Unique(value) = access.next_value()?;
+        if map.contains_key(&key) {
+          return Err(A::Error::custom(format!(
+            "duplicate member {:?}",
+            super::truncate(&key)
+          )));
+        }
+        map.insert(key, value);
+      }
+      Ok(Value::Object(map))
+    }
+  }
 }
 
 /// RFC 7515 §5.2 steps 1–4: structure, base64url, JSON header, `alg`, `crit`.
@@ -171,11 +227,17 @@ pub fn truncate(text: &str) -> &str {
   }
 }
 
-/// `typ` matching as jose does it: case-insensitive, `application/` optional.
+/// `typ` matching: case-insensitive media types, with `application/` implied only when the value has no
+/// `/` at all (RFC 7515 §4.1.9), so `jwt` equals `application/jwt` but `text/plain` never equals
+/// `application/text/plain`.
 pub fn typ_matches(expected: &str, actual: &str) -> bool {
   fn normalize(value: &str) -> String {
     let lower = value.to_ascii_lowercase();
-    lower.strip_prefix("application/").map(str::to_owned).unwrap_or(lower)
+    if lower.contains('/') {
+      lower
+    } else {
+      format!("application/{lower}")
+    }
   }
   normalize(expected) == normalize(actual)
 }
@@ -195,6 +257,27 @@ mod tests {
 
   fn code(token: &str) -> &'static str {
     parse(token, RS).unwrap_err().code.as_str()
+  }
+
+  #[test]
+  fn duplicate_members_are_refused_at_every_depth() {
+    for bad in [
+      &br#"{"a":1,"a":2}"#[..],
+      br#"{"email":{"address":"a@x","address":"b@x"}}"#,
+      br#"{"list":[{"k":1},{"k":2,"k":3}]}"#,
+      br#"{"x":{"y":{"z":{"w":1,"w":1}}}}"#,
+    ] {
+      let why = parse_json_object(bad).unwrap_err();
+      assert!(why.contains("duplicate member"), "{why}");
+    }
+    let ok = parse_json_object(br#"{"a":{"k":1},"b":{"k":1},"c":[1,1.5,-2,"s",null,true,{"k":[]}]}"#).unwrap();
+    assert_eq!(ok.len(), 3);
+    let long = format!("{{\"{0}\":1,\"{0}\":2}}", "n".repeat(4800));
+    assert!(
+      parse_json_object(long.as_bytes()).unwrap_err().len() < 200,
+      "a long name is not echoed"
+    );
+    assert!(parse_json_object(b"[1]").is_err());
   }
 
   #[test]
@@ -262,5 +345,10 @@ mod tests {
     assert!(typ_matches("JWT", "jwt"));
     assert!(typ_matches("at+jwt", "application/AT+JWT"));
     assert!(!typ_matches("JWT", "JOSE"));
+    // `application/` is implied only when the value has no `/` (issue #13 item 11).
+    assert!(!typ_matches("application/text/plain", "text/plain"));
+    assert!(!typ_matches("text/plain", "application/text/plain"));
+    assert!(typ_matches("text/plain", "TEXT/PLAIN"));
+    assert!(typ_matches("application/jwt", "JWT"));
   }
 }

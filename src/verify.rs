@@ -171,7 +171,9 @@ impl Verifier {
         ));
       }
     }
-    let now = self.clock.now_ms() as f64 / 1000.0;
+    // Whole seconds, as NumericDate claims are (RFC 7519 §2) and as jose compares them: a token whose age
+    // equals `maxTokenAge` still passes.
+    let now = (self.clock.now_ms() / 1000) as f64;
     let checked: Checked = self.rules.claims.check(&parsed.claims, now)?;
     Ok(Verified {
       payload_json: parsed.payload_json.clone(),
