@@ -99,6 +99,54 @@ fn b64(value: &str, what: &str) -> std::result::Result<Vec<u8>, String> {
     .map_err(|_| format!("\"{what}\" is not base64url"))
 }
 
+/// The primes of the ROCA fingerprint test (Nemec et al., "The Return of Coppersmith's Attack", CCS 2017):
+/// moduli made by the vulnerable library are, modulo each of them, a power of 65537.
+const ROCA_PRIMES: [u32; 38] = [
+  3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113,
+  127, 131, 137, 139, 149, 151, 157, 163, 167,
+];
+
+/// CVE-2017-15361: whether the modulus `n` (big-endian) has the ROCA fingerprint, i.e. for every prime
+/// r above, `n mod r` lies in the subgroup that 65537 generates modulo r. A random modulus passes every
+/// prime with negligible probability. Written here because no maintained crate offers the check; the
+/// arithmetic is a few remainders of small numbers.
+pub fn has_roca_fingerprint(n: &[u8]) -> bool {
+  ROCA_PRIMES.iter().all(|&r| {
+    let residue = n.iter().fold(0u32, |acc, byte| (acc * 256 + u32::from(*byte)) % r);
+    let generator = 65537 % r;
+    let mut power = 1u32;
+    loop {
+      if power == residue {
+        return true;
+      }
+      power = power * generator % r;
+      if power == 1 {
+        return false;
+      }
+    }
+  })
+}
+
+/// Ed25519 public keys that verify forgeries or break uniqueness are not usable: points of small order
+/// (with the identity, R = identity and S = 0 verify any message) and non-canonical encodings (RFC 8032
+/// §5.1.3 decoding; the same point must have one encoding). Decoded with curve25519-dalek.
+fn ed25519_usable(x: &[u8]) -> std::result::Result<(), String> {
+  use curve25519_dalek::edwards::CompressedEdwardsY;
+  let bytes: [u8; 32] = x
+    .try_into()
+    .map_err(|_| "its Ed25519 key is not 32 bytes".to_string())?;
+  let point = CompressedEdwardsY(bytes)
+    .decompress()
+    .ok_or("its Ed25519 key is not a point on the curve")?;
+  if point.compress().to_bytes() != bytes {
+    return Err("its Ed25519 key is not canonically encoded".into());
+  }
+  if point.is_small_order() {
+    return Err("its Ed25519 key is a point of small order".into());
+  }
+  Ok(())
+}
+
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
   let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
   bytes.get(start..).unwrap_or_default()
@@ -159,6 +207,11 @@ impl Key {
         if exponent < 3 || exponent % 2 == 0 || exponent > (1u64 << 33) - 1 {
           return Err("its RSA public exponent is not an odd number from 3 to 2^33 - 1".into());
         }
+        if has_roca_fingerprint(&n) {
+          return Err(
+            "its RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be computed".into(),
+          );
+        }
         Material::Rsa { n, e }
       }
       AlgorithmParameters::EllipticCurve(ec) => {
@@ -188,6 +241,7 @@ impl Key {
         if x.len() != 32 {
           return Err("its Ed25519 key is not 32 bytes".into());
         }
+        ed25519_usable(&x)?;
         Material::Ed25519 { x }
       }
       _ => return Err("its \"kty\" is not RSA, EC or OKP".into()),
@@ -339,6 +393,71 @@ pub(crate) mod tests {
     key.verify(Algorithm::ES256, input, &sig).unwrap();
     assert!(!key.usable_for(Algorithm::RS256));
     assert!(key.verify(Algorithm::ES384, input, &sig).is_err());
+  }
+
+  /// `base^exp` as big-endian bytes (schoolbook; test-sized numbers only).
+  fn power_bytes(base: u32, exp: u32) -> Vec<u8> {
+    let mut little = vec![1u8];
+    for _ in 0..exp {
+      let mut carry = 0u64;
+      for digit in little.iter_mut() {
+        let value = u64::from(*digit) * u64::from(base) + carry;
+        *digit = (value & 0xff) as u8;
+        carry = value >> 8;
+      }
+      while carry > 0 {
+        little.push((carry & 0xff) as u8);
+        carry >>= 8;
+      }
+    }
+    little.reverse();
+    little
+  }
+
+  #[test]
+  fn roca_fingerprint() {
+    // Every power of 65537 has, modulo each test prime, a residue in the subgroup 65537 generates:
+    // exactly the fingerprint (the vulnerable library's primes are such powers modulo a primorial).
+    let fingerprinted = power_bytes(65537, 130); // 2081 bits
+    assert!(has_roca_fingerprint(&fingerprinted));
+    let mut broken = fingerprinted.clone();
+    if let Some(last) = broken.last_mut() {
+      *last ^= 1;
+    }
+    assert!(!has_roca_fingerprint(&broken), "one bit off: no fingerprint");
+    assert!(
+      !has_roca_fingerprint(&URL_SAFE_NO_PAD.decode(A2_N).unwrap()),
+      "RFC 7515's key is fine"
+    );
+    let n = URL_SAFE_NO_PAD.encode(&fingerprinted);
+    let err = Key::from_json(&json!({"kty":"RSA","n":n,"e":"AQAB"})).unwrap_err();
+    assert!(err.contains("ROCA"), "{err}");
+  }
+
+  #[test]
+  fn ed25519_small_order_and_non_canonical_keys_are_refused() {
+    let key = |bytes: [u8; 32]| Key::from_json(&json!({"kty":"OKP","crv":"Ed25519","x":URL_SAFE_NO_PAD.encode(bytes)}));
+    let mut identity = [0u8; 32];
+    identity[0] = 1; // y = 1: the identity, order 1
+    assert!(key(identity).unwrap_err().contains("small order"));
+    let mut minus_one = [0xffu8; 32]; // y = p - 1: order 2
+    minus_one[0] = 0xec;
+    minus_one[31] = 0x7f;
+    assert!(key(minus_one).unwrap_err().contains("small order"));
+    let mut y_is_p_plus_one = [0xffu8; 32]; // y = p + 1 ≡ 1: the identity, not canonically encoded
+    y_is_p_plus_one[0] = 0xee;
+    y_is_p_plus_one[31] = 0x7f;
+    assert!(key(y_is_p_plus_one).is_err());
+    let mut negative_zero = identity; // x = 0 with the sign bit set
+    negative_zero[31] = 0x80;
+    assert!(key(negative_zero).is_err());
+    // RFC 8032 §7.1 test 1's public key is usable.
+    let rfc8032: [u8; 32] = URL_SAFE_NO_PAD
+      .decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+      .unwrap()
+      .try_into()
+      .unwrap();
+    assert!(key(rfc8032).is_ok());
   }
 
   #[test]
