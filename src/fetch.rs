@@ -1,7 +1,8 @@
-//! Fetching a key set over HTTP(S) with reqwest: timeout, size limit, redirects under the https rule.
+//! Fetching a key set (or asking the session service) over HTTP(S) with reqwest: timeout, size limit,
+//! redirects judged hop by hop.
 
 use crate::error::{Code, Error, Result};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_LENGTH};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_LENGTH, LOCATION};
 use reqwest::{redirect, Client, Url};
 use std::future::Future;
 use std::net::IpAddr;
@@ -96,24 +97,28 @@ pub struct HttpClient {
   timeout: Duration,
   max_bytes: u64,
   headers: HeaderMap,
+  allow_insecure_http: bool,
+  follow_redirects: bool,
+}
+
+/// Extra trusted roots from `NODE_EXTRA_CA_CERTS` (a PEM file), as Node's own HTTPS client trusts them,
+/// so a private CA configured for the process covers the key set too.
+fn extra_ca_certs() -> std::result::Result<Vec<reqwest::Certificate>, String> {
+  let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") else {
+    return Ok(vec![]);
+  };
+  let pem =
+    std::fs::read(&path).map_err(|e| format!("NODE_EXTRA_CA_CERTS: cannot read {}: {e}", path.to_string_lossy()))?;
+  reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("NODE_EXTRA_CA_CERTS: not PEM certificates: {e}"))
+}
+
+/// Whether two URLs share an origin (RFC 6454 §4: scheme, host, port).
+fn same_origin(a: &Url, b: &Url) -> bool {
+  a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 impl HttpClient {
   pub fn new(settings: &HttpSettings) -> std::result::Result<HttpClient, String> {
-    let allow_insecure = settings.allow_insecure_http;
-    let follow = settings.follow_redirects;
-    let policy = redirect::Policy::custom(move |attempt| {
-      if !follow {
-        return attempt.stop();
-      }
-      if attempt.previous().len() > MAX_REDIRECTS {
-        attempt.error("more than 3 redirects")
-      } else if !scheme_allowed(attempt.url(), allow_insecure) {
-        attempt.error("a redirect to a URL the https rule does not allow")
-      } else {
-        attempt.follow()
-      }
-    });
     let mut headers = HeaderMap::new();
     for (name, value) in &settings.headers {
       let name =
@@ -122,10 +127,17 @@ impl HttpClient {
         HeaderValue::from_str(value).map_err(|_| format!("jwks.headers: the value of {name} is not valid"))?;
       headers.insert(name, value);
     }
-    let client = Client::builder()
-      .redirect(policy)
+    // Redirects are followed here, not by reqwest, so each hop can be judged: the https rule, no
+    // downgrade from https, and custom headers only to the origin they were configured for.
+    let mut builder = Client::builder()
+      .redirect(redirect::Policy::none())
       .connect_timeout(settings.timeout)
-      .user_agent(concat!("hanko-auth/", env!("CARGO_PKG_VERSION")))
+      .user_agent(concat!("hanko-auth/", env!("CARGO_PKG_VERSION")));
+    let extra = extra_ca_certs()?;
+    if !extra.is_empty() {
+      builder = builder.tls_certs_merge(extra);
+    }
+    let client = builder
       .build()
       .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     Ok(HttpClient {
@@ -133,6 +145,8 @@ impl HttpClient {
       timeout: settings.timeout,
       max_bytes: settings.max_bytes,
       headers,
+      allow_insecure_http: settings.allow_insecure_http,
+      follow_redirects: settings.follow_redirects,
     })
   }
 
@@ -163,57 +177,116 @@ impl HttpClient {
     Ok(fetched)
   }
 
-  /// As `request`, but any status comes back with its body for the caller to judge.
+  /// As `request`, but any status comes back with its body for the caller to judge (redirects are
+  /// followed first when the client follows them).
   pub async fn exchange(&self, url: Url, json_body: Option<Vec<u8>>, what: &str) -> Result<Fetched> {
-    let exchange = async {
-      let builder = match json_body {
-        None => self.client.get(url),
-        Some(body) => self
-          .client
-          .post(url)
-          .header(reqwest::header::CONTENT_TYPE, "application/json")
-          .body(body),
-      };
-      let mut response = builder
-        .headers(self.headers.clone())
-        .header(ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| Self::describe(&e))?;
-      let status = response.status();
-      let too_large = || {
-        Error::new(
-          Code::JwksInvalid,
-          format!("{what} is larger than {} bytes", self.max_bytes),
-        )
-      };
-      let declared = response
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-      if declared.is_some_and(|len| len > self.max_bytes) {
-        return Err(too_large());
-      }
-      let max_age_ms = cache_control_max_age(response.headers());
-      let mut body = Vec::new();
-      while let Some(chunk) = response.chunk().await.map_err(|e| Self::describe(&e))? {
-        if body.len() as u64 + chunk.len() as u64 > self.max_bytes {
-          return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-      }
-      Ok(Fetched {
-        body,
-        max_age_ms,
-        status: status.as_u16(),
-      })
-    };
-    match tokio::time::timeout(self.timeout, exchange).await {
+    match tokio::time::timeout(self.timeout, self.follow(url, json_body, what)).await {
       Ok(result) => result,
       Err(_) => Err(Error::new(
         Code::JwksTimeout,
         format!("{what} did not answer within {} ms", self.timeout.as_millis()),
       )),
+    }
+  }
+
+  /// The request and up to `MAX_REDIRECTS` redirects (RFC 9110 §15.4), each hop under the https rule;
+  /// an `https:` URL never leads to `http:` (loopback included), and the configured headers go only to
+  /// the first URL's origin.
+  async fn follow(&self, first: Url, json_body: Option<Vec<u8>>, what: &str) -> Result<Fetched> {
+    let refused = |why: String| Error::new(Code::JwksUnavailable, format!("{what}: {why}"));
+    let mut url = first.clone();
+    for hop in 0..=MAX_REDIRECTS {
+      let fetched = self.once(url.clone(), json_body.clone(), &first, what).await?;
+      let location = match fetched.location.as_deref() {
+        Some(location) if self.follow_redirects && (300..400).contains(&fetched.status) => location,
+        _ => return Ok(fetched.into_fetched()),
+      };
+      if hop == MAX_REDIRECTS {
+        return Err(refused(format!("more than {MAX_REDIRECTS} redirects")));
+      }
+      let next = url
+        .join(location)
+        .map_err(|_| refused("a redirect to an invalid URL".into()))?;
+      if url.scheme() == "https" && next.scheme() != "https" {
+        return Err(refused("a redirect from https: to http: is refused".into()));
+      }
+      if !scheme_allowed(&next, self.allow_insecure_http) {
+        return Err(refused("a redirect to a URL the https rule does not allow".into()));
+      }
+      url = next;
+    }
+    Err(refused(format!("more than {MAX_REDIRECTS} redirects")))
+  }
+
+  async fn once(&self, url: Url, json_body: Option<Vec<u8>>, first: &Url, what: &str) -> Result<Hop> {
+    let builder = match json_body {
+      None => self.client.get(url.clone()),
+      Some(body) => self
+        .client
+        .post(url.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body),
+    };
+    let builder = if same_origin(&url, first) {
+      builder.headers(self.headers.clone())
+    } else {
+      builder
+    };
+    let mut response = builder
+      .header(ACCEPT, "application/json")
+      .send()
+      .await
+      .map_err(|e| Self::describe(&e))?;
+    let status = response.status();
+    let location = response
+      .headers()
+      .get(LOCATION)
+      .and_then(|v| v.to_str().ok())
+      .map(str::to_owned);
+    let too_large = || {
+      Error::new(
+        Code::JwksInvalid,
+        format!("{what} is larger than {} bytes", self.max_bytes),
+      )
+    };
+    let declared = response
+      .headers()
+      .get(CONTENT_LENGTH)
+      .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > self.max_bytes) {
+      return Err(too_large());
+    }
+    let max_age_ms = cache_control_max_age(response.headers());
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| Self::describe(&e))? {
+      if body.len() as u64 + chunk.len() as u64 > self.max_bytes {
+        return Err(too_large());
+      }
+      body.extend_from_slice(&chunk);
+    }
+    Ok(Hop {
+      body,
+      max_age_ms,
+      status: status.as_u16(),
+      location,
+    })
+  }
+}
+
+/// One response on the way: a redirect to follow, or the answer.
+struct Hop {
+  body: Vec<u8>,
+  max_age_ms: Option<u64>,
+  status: u16,
+  location: Option<String>,
+}
+
+impl Hop {
+  fn into_fetched(self) -> Fetched {
+    Fetched {
+      body: self.body,
+      max_age_ms: self.max_age_ms,
+      status: self.status,
     }
   }
 }
