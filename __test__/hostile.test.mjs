@@ -32,7 +32,11 @@ function verifierOver(document, options = {}) {
   return createVerifier({ jwksUri: `${server.url}${path}`, algorithms: ['EdDSA', 'RS256'], ...options })
 }
 
-const code = (promise) => promise.then(() => 'accepted', (err) => err.code)
+const code = (promise) =>
+  promise.then(
+    () => 'accepted',
+    (err) => err.code,
+  )
 const now = () => Math.floor(Date.now() / 1000)
 
 /** CPU time of `fn()` in ns, the best of 5 runs of `rounds` calls. */

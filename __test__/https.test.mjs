@@ -26,10 +26,42 @@ let tls
 before(async () => {
   if (!haveOpenssl) return
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=hanko-auth test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=hanko-auth test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  )
   openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1')
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext')
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  )
   tls = { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) }
   // Read by the native HTTP client when a verifier is created, as Node reads it for its own.
   process.env.NODE_EXTRA_CA_CERTS = join(dir, 'ca.pem')
@@ -67,13 +99,20 @@ const redirectTo = (location) => (req, res) => {
   res.end()
 }
 const verifierAt = (url) => createVerifier({ jwksUri: url, algorithms: ['ES256'], jwks: { headers: { 'x-api-key': 'secret' } } })
-const code = (promise) => promise.then(() => 'accepted', (err) => err.code)
+const code = (promise) =>
+  promise.then(
+    () => 'accepted',
+    (err) => err.code,
+  )
 
 test('an https key set behind a test CA verifies (NODE_EXTRA_CA_CERTS is honoured)', { skip }, async () => {
   const server = await serve(jwks)
   const verifier = verifierAt(`${server.origin}${freshPath()}`)
   assert.equal(await code(verifier.verify(issuer.token())), 'accepted')
-  assert.deepEqual(server.seen.map((s) => s.apiKey), ['secret'])
+  assert.deepEqual(
+    server.seen.map((s) => s.apiKey),
+    ['secret'],
+  )
 })
 
 test('an https key-set URL never follows a redirect to http:, loopback included', { skip }, async () => {
@@ -88,17 +127,29 @@ test('an https key-set URL never follows a redirect to http:, loopback included'
 
 test('jwks.headers follow a same-origin redirect but are not sent to another origin', { skip }, async () => {
   const other = await serve(jwks)
-  const server = await serve((req, res) => (req.url.startsWith('/moved') ? redirectTo(`${other.origin}/jwks.json`)(req, res) : redirectTo(`/moved${req.url}`)(req, res)))
+  const server = await serve((req, res) =>
+    req.url.startsWith('/moved') ? redirectTo(`${other.origin}/jwks.json`)(req, res) : redirectTo(`/moved${req.url}`)(req, res),
+  )
   const verifier = verifierAt(`${server.origin}${freshPath()}`)
   assert.equal(await code(verifier.verify(issuer.token())), 'accepted')
-  assert.deepEqual(server.seen.map((s) => s.apiKey), ['secret', 'secret'], 'same origin: the header is kept')
-  assert.deepEqual(other.seen.map((s) => s.apiKey), [null], 'another origin: the header is dropped')
+  assert.deepEqual(
+    server.seen.map((s) => s.apiKey),
+    ['secret', 'secret'],
+    'same origin: the header is kept',
+  )
+  assert.deepEqual(
+    other.seen.map((s) => s.apiKey),
+    [null],
+    'another origin: the header is dropped',
+  )
 })
 
 test('more than 3 redirects fail with ERR_JWKS_UNAVAILABLE', { skip }, async () => {
   let hops = 0
   const server = await serve((req, res) => redirectTo(`/hop${++hops}`)(req, res))
-  const err = await verifierAt(`${server.origin}${freshPath()}`).verify(issuer.token()).catch((e) => e)
+  const err = await verifierAt(`${server.origin}${freshPath()}`)
+    .verify(issuer.token())
+    .catch((e) => e)
   assert.equal(err.code, 'ERR_JWKS_UNAVAILABLE')
   assert.match(err.message, /more than 3 redirects/)
   assert.equal(server.seen.length, 4)

@@ -395,7 +395,8 @@ describe('slow failures and rotation (issue #13 item 4, issue #15 items 2 and 9)
       assert.equal(rotating.requests.jwks, 2)
       // …and a flood of random kids after it is still held to one refetch per cooldown (none here).
       const payload = b64url({ sub: 'x', exp: 9999999999 })
-      for (let i = 0; i < 50; i++) assert.equal(await code(verifier.verify(rawToken({ alg: 'RS256', kid: crypto.randomUUID() }, payload))), 'ERR_JWKS_NO_MATCHING_KEY')
+      for (let i = 0; i < 50; i++)
+        assert.equal(await code(verifier.verify(rawToken({ alg: 'RS256', kid: crypto.randomUUID() }, payload))), 'ERR_JWKS_NO_MATCHING_KEY')
       assert.equal(rotating.requests.jwks, 2)
     } finally {
       await rotating.close()
