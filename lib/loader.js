@@ -2,17 +2,9 @@
 
 // The generated napi loader, with an error that names the real cause when no binary can be loaded.
 
-const { shippedPlatforms } = require('./platforms.js')
+const { currentPlatform, shippedPlatforms } = require('./platforms.js')
 
 const PLATFORM_PACKAGE_PREFIX = 'hanko-auth-'
-
-/** Our npm platform name for this process (`linux-x64-gnu`, `darwin-arm64`, …). */
-function currentPlatform() {
-  if (process.platform === 'win32') return `win32-${process.arch}-msvc`
-  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
-  const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
-  return `linux-${process.arch}-${glibc ? 'gnu' : 'musl'}`
-}
 
 /** Whether a binary for this platform is there to load (installed package, local build, or override). */
 function binaryPresent(platform) {

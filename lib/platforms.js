@@ -19,4 +19,12 @@ function shippedPlatforms() {
   return require('../package.json').napi.targets.map(platformOf)
 }
 
-module.exports = { platformOf, shippedPlatforms }
+/** Our npm platform name for this process (`linux-x64-gnu`, `darwin-arm64`, …). */
+function currentPlatform() {
+  if (process.platform === 'win32') return `win32-${process.arch}-msvc`
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
+  const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
+  return `linux-${process.arch}-${glibc ? 'gnu' : 'musl'}`
+}
+
+module.exports = { platformOf, shippedPlatforms, currentPlatform }

@@ -1,11 +1,15 @@
-// `npm run fuzz [-- <seconds per target> [targets…]]`: runs every cargo-fuzz target for a set time and prints the
-// executions and findings. cargo-fuzz runs on the stable toolchain with RUSTC_BOOTSTRAP=1 (it passes a few
+// `npm run fuzz [-- <seconds per target> [targets…]]`, or `npm run fuzz -- --runs <n> [targets…]`: runs every
+// fuzz target for a set time (or number of executions) and prints the executions and findings. Targets:
+// the cargo-fuzz ones (token, jwks, session_answer) and `cookie` (JS, differential, scripts/fuzz-cookie.mjs). cargo-fuzz runs on the stable toolchain with RUSTC_BOOTSTRAP=1 (it passes a few
 // -Z flags) and without a sanitizer (ASan's runtime is nightly-only); crashes land in fuzz/artifacts/.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 
-const seconds = Number(process.argv[2] ?? 60)
-const targets = process.argv.length > 3 ? process.argv.slice(3) : ['token', 'jwks', 'session_answer']
+const byRuns = process.argv[2] === '--runs'
+const runs = byRuns ? Number(process.argv[3]) : undefined
+const seconds = byRuns ? 0 : Number(process.argv[2] ?? 60)
+const named = process.argv.slice(byRuns ? 4 : 3)
+const targets = named.length > 0 ? named : ['token', 'jwks', 'session_answer', 'cookie']
 const env = { ...process.env, RUSTC_BOOTSTRAP: '1' }
 
 if (spawnSync('cargo', ['fuzz', '--version'], { env }).status !== 0) {
@@ -16,6 +20,19 @@ if (spawnSync('cargo', ['fuzz', '--version'], { env }).status !== 0) {
 
 const rows = []
 for (const target of targets) {
+  if (target === 'cookie') {
+    const started = Date.now()
+    const run = spawnSync(process.execPath, ['scripts/fuzz-cookie.mjs', String(runs ?? seconds * 150_000)], { encoding: 'utf8' })
+    const findings = Number(/\| (\d+) \| (\d+) \|$/m.exec(run.stdout)?.[1] ?? 1)
+    rows.push({
+      target,
+      seconds: Math.round((Date.now() - started) / 1000),
+      executions: runs ?? seconds * 150_000,
+      crashed: run.status !== 0,
+      artifacts: findings,
+    })
+    continue
+  }
   const corpus = `fuzz/corpus/${target}`
   mkdirSync(corpus, { recursive: true })
   cpSync(`fuzz/seeds/${target}`, corpus, { recursive: true })
@@ -31,7 +48,7 @@ for (const target of targets) {
     target,
     corpus,
     '--',
-    `-max_total_time=${seconds}`,
+    byRuns ? `-runs=${runs}` : `-max_total_time=${seconds}`,
     '-print_final_stats=1',
     '-max_len=20000',
   ]
@@ -42,7 +59,8 @@ for (const target of targets) {
   const artifacts = existsSync(`fuzz/artifacts/${target}`) ? readdirSync(`fuzz/artifacts/${target}`).length : 0
   const crashed = run.status !== 0
   if (crashed) console.log(output.split('\n').slice(-40).join('\n'))
-  rows.push({ target, seconds, executions, crashed, artifacts })
+  const took = Number(/stat::.*?Done (\d+) runs in (\d+) second/.exec(output)?.[2] ?? seconds)
+  rows.push({ target, seconds: took || seconds, executions, crashed, artifacts })
 }
 console.log('\n| target | seconds | executions | crashes | artifacts |')
 console.log('|---|---:|---:|---:|---:|')

@@ -8,11 +8,14 @@ import { createRequire } from 'node:module'
 
 const { platformOf } = createRequire(import.meta.url)('../lib/platforms.js')
 
-export function withPlatformPackages(pkg) {
+/**
+ * The manifest with its platform packages as optional dependencies: every napi target, or only
+ * `platforms` (a local release of what this machine built: a lockfile written against a registry must
+ * find every optional dependency it lists, or `npm ci` refuses it).
+ */
+export function withPlatformPackages(pkg, platforms = pkg.napi.targets.map(platformOf)) {
   const optionalDependencies = {}
-  for (const target of pkg.napi.targets) {
-    optionalDependencies[`${pkg.name}-${platformOf(target)}`] = pkg.version
-  }
+  for (const platform of platforms) optionalDependencies[`${pkg.name}-${platform}`] = pkg.version
   return { ...pkg, optionalDependencies }
 }
 

@@ -5,6 +5,7 @@
 //   4. A TypeScript consumer of index.d.ts, type-checked with --strict.
 //   5. The host matrix (scripts/hosts.mjs): Node 18/20/22/24, Jest, Vitest's four pools, Bun, Deno.
 //      HANKO_AUTH_HOSTS=0 skips it for a quick local run; CI always runs it.
+//   6. The release round trip (scripts/release-local.mjs) against a throwaway registry.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { suiteFiles } from './suites.mjs'
@@ -70,4 +71,8 @@ if (process.env.HANKO_AUTH_HOSTS === '0' && process.env.CI !== 'true') {
   }
 }
 
-console.log(`\n${rustPassed + passed + hostsPassed} passed, 0 failed`)
+// The release path against a throwaway registry on 127.0.0.1 (pack, publish twice, install, npm ci).
+const release = run('release round trip (Verdaccio on 127.0.0.1)', process.execPath, ['scripts/release-local.mjs'], { capture: true })
+const releasePassed = Number(/^(\d+) passed, 0 failed$/m.exec(release)?.[1] ?? 0)
+
+console.log(`\n${rustPassed + passed + hostsPassed + releasePassed} passed, 0 failed`)
