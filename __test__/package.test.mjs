@@ -30,7 +30,8 @@ test('packed tarballs install and work without a Rust toolchain', { skip: proces
   //    package.json that lists just this target.
   const staging = join(work, 'staging')
   mkdirSync(staging)
-  cpSync(join(root, 'npm', platform), join(staging, 'npm', platform), { recursive: true })
+  // Without a binary left there by `npm run pack:local`: napi artifacts puts the one built here.
+  cpSync(join(root, 'npm', platform), join(staging, 'npm', platform), { recursive: true, filter: (src) => !src.endsWith('.node') })
   writeFileSync(join(staging, 'package.json'), JSON.stringify({ ...pkg, napi: { ...pkg.napi, targets: ['x86_64-unknown-linux-gnu'] } }))
   await run(join(root, 'node_modules', '.bin', 'napi'), ['artifacts', '--cwd', staging, '--output-dir', root, '--npm-dir', 'npm'])
   const binary = join(staging, 'npm', platform, `hanko-auth.${platform}.node`)

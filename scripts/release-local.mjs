@@ -8,7 +8,7 @@
 // The registry is stopped on every exit path. Prints "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +25,10 @@ let failed = 0
 function stop() {
   if (registry && registry.exitCode === null) registry.kill('SIGTERM')
   rmSync(work, { recursive: true, force: true })
+  // pack:local put this machine's binary into its platform package folder for publishing; take it out.
+  for (const dir of readdirSync(join(root, 'npm'))) {
+    for (const file of readdirSync(join(root, 'npm', dir)).filter((f) => f.endsWith('.node'))) rmSync(join(root, 'npm', dir, file))
+  }
 }
 process.on('exit', stop)
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { suiteFiles } from './suites.mjs'
+import { zigPath } from './zig.mjs'
 
 const release = process.env.HANKO_AUTH_RELEASE === '1'
 
@@ -32,8 +33,16 @@ if (rustPassed === 0) {
 
 // The panic probe is built in for the tests only; `npm run build` (what ships) leaves it out.
 const build = ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts', '--features', 'panic-probe']
+// A release build on linux x64 is made as the release workflow makes it: with zig against glibc 2.17
+// (a native build on Debian 12 would need 2.34), and checked for that floor below.
+const glibcFloor = release && process.platform === 'linux' && process.arch === 'x64'
 if (release) build.push('--release')
+if (glibcFloor) {
+  build.push('--target', 'x86_64-unknown-linux-gnu.2.17', '-x')
+  process.env.PATH = zigPath()
+}
 run('native build', 'npx', build)
+if (glibcFloor) run('glibc floor of the binary (at most 2.17)', process.execPath, ['scripts/glibc-floor.mjs', 'hanko-auth.linux-x64-gnu.node'])
 if (existsSync('.git')) run('generated loader is committed and current', 'git', ['diff', '--exit-code', '--', 'binding.js', 'binding.d.ts'])
 
 const suites = suiteFiles()

@@ -3,7 +3,7 @@
 
 use hanko_auth::clock::ManualClock;
 use hanko_auth::fetch::{BoxFuture, Fetch, Fetched};
-use hanko_auth::jwks::{CacheSettings, KeyCache};
+use hanko_auth::jwks::{CacheSettings, KeyCache, Wait};
 use hanko_auth::verify::{Attempt, TokenRules, Verifier};
 use jsonwebtoken::Algorithm;
 use libfuzzer_sys::fuzz_target;
@@ -34,13 +34,13 @@ static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     claims: hanko_auth::claims::ClaimRules { required_claims: vec![], ..Default::default() },
     typ: None,
   };
-  Verifier::new(rules, keys, clock)
+  Verifier::new(rules, keys, None, clock)
 });
 
 fuzz_target!(|data: &[u8]| {
   let Ok(token) = std::str::from_utf8(data) else { return };
-  match VERIFIER.attempt(token, false) {
+  match VERIFIER.attempt(token, Wait::Never) {
     Attempt::Done(_) => {}
-    Attempt::NeedFetch => panic!("a loaded verifier asked to wait"),
+    Attempt::NeedFetch(..) => panic!("a verifier that may not wait asked to"),
   }
 });
