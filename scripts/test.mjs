@@ -81,7 +81,7 @@ if (process.env.HANKO_AUTH_HOSTS === '0' && process.env.CI !== 'true') {
 }
 
 // The release path against a throwaway registry on 127.0.0.1 (pack, publish twice, install, npm ci).
-const release = run('release round trip (Verdaccio on 127.0.0.1)', process.execPath, ['scripts/release-local.mjs'], { capture: true })
-const releasePassed = Number(/^(\d+) passed, 0 failed$/m.exec(release)?.[1] ?? 0)
+const roundTrip = run('release round trip (Verdaccio on 127.0.0.1)', process.execPath, ['scripts/release-local.mjs'], { capture: true })
+const releasePassed = Number(/^(\d+) passed, 0 failed$/m.exec(roundTrip)?.[1] ?? 0)
 
 console.log(`\n${rustPassed + passed + hostsPassed + releasePassed} passed, 0 failed`)
