@@ -24,3 +24,21 @@ test('close() does not wait for idle keep-alive sockets (Node 18 would, for ~5 s
   assert.equal(await Promise.race([issuer.close().then(() => 'closed'), keepAliveTimer]), 'closed')
   agent.destroy()
 })
+
+test('issuers in one process never share a key (test-only key pairs are handed out once), and rotate() adds another', async () => {
+  const issuers = await Promise.all([createTestIssuer(), createTestIssuer(), createTestIssuer({ modulusLength: 2048 })])
+  try {
+    await issuers[0].rotate()
+    const moduli = issuers.flatMap((issuer) => issuer.jwks.keys.map((k) => k.n))
+    assert.equal(new Set(moduli).size, moduli.length)
+    assert.deepEqual(
+      issuers.map((issuer) => Buffer.from(issuer.jwks.keys[0].n, 'base64url').length * 8),
+      [4096, 4096, 2048],
+    )
+    const other = await createTestIssuer({ modulusLength: 3072 }) // no shipped keys: generated
+    assert.equal(Buffer.from(other.jwks.keys[0].n, 'base64url').length * 8, 3072)
+    await other.close()
+  } finally {
+    await Promise.all(issuers.map((issuer) => issuer.close()))
+  }
+})

@@ -4,7 +4,5 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['vitest/*.test.mjs'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
   },
 })

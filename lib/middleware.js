@@ -126,7 +126,7 @@ function hankoAuth(first, second) {
     const withToken = (token) => {
       if (token === undefined || token === null || token === '') {
         if (!credentialsRequired) return next()
-        return unauthorized(new UnauthorizedError('credentials_required', new JwtError(MISSING, 'ERR_JWS_INVALID')))
+        return unauthorized(new UnauthorizedError('credentials_required', new JwtError(MISSING, 'ERR_JWT_MISSING')))
       }
       if (typeof token !== 'string') {
         return unauthorized(new UnauthorizedError('invalid_token', new JwtError('getToken must return a string', 'ERR_JWS_INVALID')))

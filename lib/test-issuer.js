@@ -20,9 +20,26 @@ const ALGORITHMS = {
 
 const b64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
+// RSA key pairs made in advance (TEST ONLY, see the file): an issuer starts in milliseconds instead of
+// the 1–9 s an RSA-4096 key takes to generate. Each issuer (and each rotation) in a process takes the next
+// unused one, so two issuers never share a key; past the pool, keys are generated.
+const FIXTURES = require('./test-issuer-keys.json')
+const fixturesUsed = { 4096: 0, 2048: 0 }
+
+function fixtureKey(modulusLength) {
+  const pool = FIXTURES[`rsa-${modulusLength}`]
+  if (pool === undefined || fixturesUsed[modulusLength] >= pool.length) return null
+  const privateKey = crypto.createPrivateKey(pool[fixturesUsed[modulusLength]++])
+  return { privateKey, publicKey: crypto.createPublicKey(privateKey) }
+}
+
 function generateKey(alg, modulusLength) {
   const spec = ALGORITHMS[alg]
   if (!spec) throw new TypeError(`createTestIssuer: unsupported algorithm ${JSON.stringify(alg)}`)
+  if (spec.keyType === 'rsa') {
+    const fixture = fixtureKey(modulusLength)
+    if (fixture !== null) return Promise.resolve(fixture)
+  }
   const options = spec.keyType === 'rsa' ? { modulusLength } : spec.keyType === 'ec' ? { namedCurve: spec.namedCurve } : {}
   return new Promise((resolve, reject) => {
     crypto.generateKeyPair(spec.keyType, options, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey })))
@@ -59,7 +76,8 @@ function readBody(req, limit = 64 * 1024) {
  * Starts a loopback Hanko stand-in: `GET /.well-known/jwks.json` and `POST /sessions/validate`.
  * @param {object} [options]
  * @param {string} [options.algorithm='RS256'] signing algorithm of the keys it makes
- * @param {number} [options.modulusLength=4096] RSA key size (Hanko uses 4096)
+ * @param {number} [options.modulusLength=4096] RSA key size (Hanko uses 4096). 4096 and 2048 start at once
+ *   from test-only key pairs shipped with the package (never use them outside tests); other sizes generate.
  * @param {string[]} [options.audience=['localhost']] default `aud` of minted tokens
  * @param {number} [options.port=0] port on 127.0.0.1 (0: any free port)
  */

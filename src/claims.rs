@@ -28,6 +28,22 @@ pub struct Checked {
   pub iat: Option<f64>,
 }
 
+/// The configured values, quoted and short, for a message that says what was expected (the configuration
+/// is ours to show; the token's values are not echoed).
+fn expected(values: &[String]) -> String {
+  let shown: Vec<String> = values
+    .iter()
+    .take(3)
+    .map(|v| format!("{:?}", crate::jws::truncate(v)))
+    .collect();
+  let more = if values.len() > 3 {
+    format!(" and {} more", values.len() - 3)
+  } else {
+    String::new()
+  };
+  format!("{}{more}", shown.join(", "))
+}
+
 fn failed(claim: &'static str, why: &'static str, message: String) -> Error {
   Error::claim(Code::JwtClaimValidationFailed, claim, why, message)
 }
@@ -110,7 +126,7 @@ impl ClaimRules {
           Code::JwtExpired,
           "iat",
           reason::CHECK_FAILED,
-          "the token is older than maxTokenAge (\"iat\")",
+          format!("the token's \"iat\" is older than maxTokenAge ({max_age} s)"),
         ));
       }
     }
@@ -140,25 +156,47 @@ impl ClaimRules {
     };
     if !self.audience.is_empty() {
       if aud.is_none() {
-        return Err(failed("aud", reason::MISSING, "\"aud\" claim is missing".into()));
+        return Err(failed(
+          "aud",
+          reason::MISSING,
+          format!(
+            "\"aud\" claim is missing; expected {} (option audience)",
+            expected(&self.audience)
+          ),
+        ));
       }
       if !aud_values.iter().any(|a| self.audience.iter().any(|want| want == a)) {
         return Err(failed(
           "aud",
           reason::CHECK_FAILED,
-          "unexpected \"aud\" claim value".into(),
+          format!(
+            "the token's \"aud\" does not contain the expected audience {} (option audience)",
+            expected(&self.audience)
+          ),
         ));
       }
     }
 
     let iss = string_claim(claims, "iss")?;
     if !self.issuer.is_empty() {
-      let iss = iss.ok_or_else(|| failed("iss", reason::MISSING, "\"iss\" claim is missing".into()))?;
+      let iss = iss.ok_or_else(|| {
+        failed(
+          "iss",
+          reason::MISSING,
+          format!(
+            "\"iss\" claim is missing; expected {} (option issuer)",
+            expected(&self.issuer)
+          ),
+        )
+      })?;
       if !self.issuer.iter().any(|want| want == iss) {
         return Err(failed(
           "iss",
           reason::CHECK_FAILED,
-          "unexpected \"iss\" claim value".into(),
+          format!(
+            "the token's \"iss\" is not the expected issuer {} (option issuer)",
+            expected(&self.issuer)
+          ),
         ));
       }
     }
@@ -170,14 +208,20 @@ impl ClaimRules {
         return Err(failed(
           "sub",
           reason::CHECK_FAILED,
-          "unexpected \"sub\" claim value".into(),
+          format!(
+            "the token's \"sub\" is not the expected subject {} (option subject)",
+            expected(std::slice::from_ref(want))
+          ),
         ));
       }
     }
 
     for name in &self.required_claims {
       if !claims.contains_key(name.as_str()) {
-        let message = format!("\"{}\" claim is missing", crate::jws::truncate(name));
+        let message = format!(
+          "\"{}\" claim is missing (option requiredClaims)",
+          crate::jws::truncate(name)
+        );
         return Err(Error::claim(
           Code::JwtClaimValidationFailed,
           name.clone(),

@@ -27,6 +27,8 @@ pub enum Code {
   JwksNoMatchingKey,
   JwksMultipleMatchingKeys,
   SessionInvalid,
+  /// No token at all (the inner error of `credentials_required`).
+  JwtMissing,
   JwksTimeout,
   JwksUnavailable,
   JwksInvalid,
@@ -35,7 +37,7 @@ pub enum Code {
 }
 
 impl Code {
-  pub const ALL: [Code; 14] = [
+  pub const ALL: [Code; 15] = [
     Code::JwtExpired,
     Code::JwtClaimValidationFailed,
     Code::JwsSignatureVerificationFailed,
@@ -45,6 +47,7 @@ impl Code {
     Code::JwksNoMatchingKey,
     Code::JwksMultipleMatchingKeys,
     Code::SessionInvalid,
+    Code::JwtMissing,
     Code::JwksTimeout,
     Code::JwksUnavailable,
     Code::JwksInvalid,
@@ -64,6 +67,7 @@ impl Code {
       Code::JwksNoMatchingKey => ("ERR_JWKS_NO_MATCHING_KEY", Kind::Token),
       Code::JwksMultipleMatchingKeys => ("ERR_JWKS_MULTIPLE_MATCHING_KEYS", Kind::Token),
       Code::SessionInvalid => ("ERR_SESSION_INVALID", Kind::Token),
+      Code::JwtMissing => ("ERR_JWT_MISSING", Kind::Token),
       Code::JwksTimeout => ("ERR_JWKS_TIMEOUT", Kind::Unavailable),
       Code::JwksUnavailable => ("ERR_JWKS_UNAVAILABLE", Kind::Unavailable),
       Code::JwksInvalid => ("ERR_JWKS_INVALID", Kind::Unavailable),

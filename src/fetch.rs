@@ -112,6 +112,23 @@ fn extra_ca_certs() -> std::result::Result<Vec<reqwest::Certificate>, String> {
   reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("NODE_EXTRA_CA_CERTS: not PEM certificates: {e}"))
 }
 
+/// A URL as messages show it: without query string or fragment (they may carry secrets).
+pub fn shown_url(url: &Url) -> String {
+  let mut shown = url.clone();
+  shown.set_query(None);
+  shown.set_fragment(None);
+  shown.to_string()
+}
+
+/// The likeliest mistake behind a 404: the JWKS URL passed where the Hanko API URL belongs.
+fn url_hint(url: &Url, status: u16) -> &'static str {
+  if status == 404 && url.path().matches("jwks.json").count() >= 2 {
+    " (jwksHost takes the Hanko API URL, not the JWKS URL: pass https://<project>.hanko.io, or set jwksUri)"
+  } else {
+    ""
+  }
+}
+
 /// Whether two URLs share an origin (RFC 6454 §4: scheme, host, port).
 fn same_origin(a: &Url, b: &Url) -> bool {
   a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
@@ -167,11 +184,16 @@ impl HttpClient {
   /// GET (or POST with a JSON body) with the whole exchange, body included, bounded by the timeout and
   /// the body bounded by `max_bytes` while it streams in. A status other than 2xx is an error.
   pub async fn request(&self, url: Url, json_body: Option<Vec<u8>>, what: &str) -> Result<Fetched> {
-    let fetched = self.exchange(url, json_body, what).await?;
+    let fetched = self.exchange(url.clone(), json_body, what).await?;
     if !(200..300).contains(&fetched.status) {
       return Err(Error::new(
         Code::JwksUnavailable,
-        format!("{what} answered HTTP {}", fetched.status),
+        format!(
+          "{what} {} answered HTTP {}{}",
+          shown_url(&url),
+          fetched.status,
+          url_hint(&url, fetched.status)
+        ),
       ));
     }
     Ok(fetched)

@@ -167,7 +167,10 @@ impl Verifier {
           Code::JwtClaimValidationFailed,
           "typ",
           reason::CHECK_FAILED,
-          "unexpected \"typ\" header value",
+          format!(
+            "the token's \"typ\" header is not the expected {:?} (option typ)",
+            jws::truncate(expected)
+          ),
         ));
       }
     }

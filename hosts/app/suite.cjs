@@ -1,12 +1,11 @@
 // One app test suite, run by every test runner in hosts/ (Jest, Vitest's four pools). The runner hands
-// in its own describe/test/expect, so the cases are the same everywhere. Tokens are signed by the test
+// in its own describe/test/expect, so the cases are the same everywhere. Hooks run with each runner's
+// default timeout (5 s for Jest): the test issuers start from shipped test-only keys in milliseconds. Tokens are signed by the test
 // issuer (node:crypto), never by hanko-auth.
 const request = require('supertest')
 const { createTestIssuer } = require('hanko-auth/testing')
 const { createVerifier } = require('hanko-auth')
 const { createApp } = require('./app.cjs')
-
-const HOOK_TIMEOUT = 60_000 // RSA-4096 key generation, three files at once on 2 cores
 
 /** Ways a token travels: `(req, token) => req`. */
 const transports = {
@@ -37,7 +36,7 @@ function appSuite({ describe, test, expect, beforeAll, afterAll }, transportName
     beforeAll(async () => {
       ;[issuer, foreign] = await Promise.all([createTestIssuer(), createTestIssuer({ modulusLength: 2048 })])
       app = createApp(issuer.url)
-    }, HOOK_TIMEOUT)
+    })
     afterAll(async () => {
       await Promise.all([issuer?.close(), foreign?.close()])
     })
@@ -80,7 +79,7 @@ function verifySuite({ describe, test, expect, beforeAll, afterAll }) {
     let foreign
     beforeAll(async () => {
       ;[issuer, foreign] = await Promise.all([createTestIssuer(), createTestIssuer({ modulusLength: 2048 })])
-    }, HOOK_TIMEOUT)
+    })
     afterAll(async () => {
       await Promise.all([issuer?.close(), foreign?.close()])
     })

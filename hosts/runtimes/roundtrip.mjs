@@ -76,7 +76,7 @@ await check('Express: hanko cookie → 200', async () => {
   equal(await get({ cookie: `hanko=${issuer.token({ sub: 'cookie-user' })}` }), { status: 200, body: { sub: 'cookie-user' } }, 'answer')
 })
 await check('Express: no token → 401 credentials_required', async () => {
-  equal(await get({}), { status: 401, body: { error: 'credentials_required', reason: 'ERR_JWS_INVALID' } }, 'answer')
+  equal(await get({}), { status: 401, body: { error: 'credentials_required', reason: 'ERR_JWT_MISSING' } }, 'answer')
 })
 await check('Express: expired → 401 invalid_token', async () => {
   equal(await get({ authorization: `Bearer ${expired}` }), { status: 401, body: { error: 'invalid_token', reason: 'ERR_JWT_EXPIRED' } }, 'answer')
