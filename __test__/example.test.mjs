@@ -16,3 +16,21 @@ test('examples/express.js --once shows 200 with the token and 401 without', () =
   assert.match(run.stdout, /GET \/strict\/me \(validateSession\) {3}→ 401 \{"error":"revoked_token","reason":"ERR_SESSION_INVALID"\}/)
   assert.match(run.stdout, /curl -i http:\/\/127\.0\.0\.1:\d+\/api\/me -H "Authorization: Bearer \$TOKEN"/)
 })
+
+test('the demo fails fast, in a sentence, on a wrong HANKO_API_URL and on a busy PORT', async () => {
+  const script = fileURLToPath(new URL('../examples/express.js', import.meta.url))
+  const wrong = spawnSync(process.execPath, [script, '--once'], { encoding: 'utf8', env: { ...process.env, HANKO_API_URL: 'http://127.0.0.1:9' }, timeout: 60_000 })
+  assert.equal(wrong.status, 1)
+  assert.match(wrong.stderr, /^Cannot load Hanko's key set from http:\/\/127\.0\.0\.1:9 \(ERR_JWKS_UNAVAILABLE\)/)
+  assert.match(wrong.stderr, /Is HANKO_API_URL your Hanko API URL/)
+  const net = await import('node:net')
+  const blocker = net.createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => blocker.once('listening', resolve))
+  const port = blocker.address().port
+  const env = { ...process.env, PORT: String(port) }
+  delete env.HANKO_API_URL
+  const busy = spawnSync(process.execPath, [script, '--once'], { encoding: 'utf8', env, timeout: 60_000 })
+  blocker.close()
+  assert.equal(busy.status, 1)
+  assert.equal(busy.stderr.trim(), `Port ${port} is in use: start with PORT=<another port> npm start`)
+})

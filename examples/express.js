@@ -3,6 +3,7 @@
 //
 //   npm start                                 a loopback stand-in Hanko, a token, and a 200/401 round trip
 //   HANKO_API_URL=https://<id>.hanko.io npm start   protects the routes against your Hanko instead
+//   PORT=8080 npm start                       listens on another port (default 3000)
 //
 // `--once` ends after the round trip (the tests use it).
 
@@ -23,7 +24,18 @@ async function main() {
   app.get('/', (req, res) => res.json({ hello: 'anyone', protected: '/api/me' }))
 
   // Everything under /api needs a Hanko session token (Bearer header or the `hanko` cookie).
-  app.use('/api', hankoAuth(jwksHost))
+  const auth = hankoAuth(jwksHost)
+  // Fail fast at startup: a wrong Hanko URL is reported now, not at the first request.
+  try {
+    await auth.verifier.ready()
+  } catch (err) {
+    console.error(`Cannot load Hanko's key set from ${jwksHost} (${err.code}): ${err.message}`)
+    console.error('Is HANKO_API_URL your Hanko API URL (https://<project-id>.hanko.io, as shown in the Hanko console)?')
+    process.exitCode = 1
+    await issuer?.close()
+    return
+  }
+  app.use('/api', auth)
   app.get('/api/me', (req, res) => {
     res.json({ user: req.auth.sub, email: req.auth.email?.address ?? null, session: req.auth.session_id })
   })
@@ -40,9 +52,24 @@ async function main() {
     next(err)
   })
 
+  const port = Number(process.env.PORT ?? (once ? 0 : 3000))
   const server = await new Promise((resolve) => {
-    const s = app.listen(Number(process.env.PORT ?? (once ? 0 : 3000)), '127.0.0.1', () => resolve(s))
+    let reported = false
+    const failed = (err) => {
+      if (reported) return
+      reported = true
+      console.error(err.code === 'EADDRINUSE' ? `Port ${port} is in use: start with PORT=<another port> npm start` : `Cannot listen on port ${port}: ${err.message}`)
+      resolve(null)
+    }
+    // Express 5 hands a listen error to this callback; Express 4 emits it on the server.
+    const s = app.listen(port, '127.0.0.1', (err) => (err ? failed(err) : resolve(s)))
+    s.once('error', failed)
   })
+  if (server === null) {
+    process.exitCode = 1
+    await issuer?.close()
+    return
+  }
   const base = `http://127.0.0.1:${server.address().port}`
   console.log(`Demo app on ${base}, protected by hankoAuth(${JSON.stringify(jwksHost)})`)
 

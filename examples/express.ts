@@ -4,7 +4,8 @@ import { hankoAuth, JwksError, UnauthorizedError } from 'hanko-auth'
 import 'hanko-auth/express' // types req.auth as HankoClaims
 
 const app = express()
-app.use('/api', hankoAuth(process.env.HANKO_API_URL, { audience: process.env.HANKO_AUDIENCE ?? 'localhost' }))
+const auth = hankoAuth(process.env.HANKO_API_URL, { audience: process.env.HANKO_AUDIENCE ?? 'localhost' })
+app.use('/api', auth)
 
 app.get('/api/me', (req, res) => {
   // req.auth is HankoClaims | undefined; after hankoAuth it is set.
@@ -18,4 +19,11 @@ const errors: ErrorRequestHandler = (err, _req, res, next) => {
 }
 app.use(errors)
 
-app.listen(3000)
+// Load the key set before accepting requests: a wrong HANKO_API_URL stops the start, not the first user.
+auth.verifier.ready().then(
+  () => app.listen(Number(process.env.PORT ?? 3000)),
+  (err: unknown) => {
+    console.error(`Cannot load Hanko's key set: ${err instanceof Error ? err.message : String(err)}`)
+    process.exitCode = 1
+  },
+)
