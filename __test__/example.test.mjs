@@ -19,7 +19,11 @@ test('examples/express.js --once shows 200 with the token and 401 without', () =
 
 test('the demo fails fast, in a sentence, on a wrong HANKO_API_URL and on a busy PORT', async () => {
   const script = fileURLToPath(new URL('../examples/express.js', import.meta.url))
-  const wrong = spawnSync(process.execPath, [script, '--once'], { encoding: 'utf8', env: { ...process.env, HANKO_API_URL: 'http://127.0.0.1:9' }, timeout: 60_000 })
+  const wrong = spawnSync(process.execPath, [script, '--once'], {
+    encoding: 'utf8',
+    env: { ...process.env, HANKO_API_URL: 'http://127.0.0.1:9' },
+    timeout: 60_000,
+  })
   assert.equal(wrong.status, 1)
   assert.match(wrong.stderr, /^Cannot load Hanko's key set from http:\/\/127\.0\.0\.1:9 \(ERR_JWKS_UNAVAILABLE\)/)
   assert.match(wrong.stderr, /Is HANKO_API_URL your Hanko API URL/)

@@ -1,7 +1,9 @@
 // A Rust panic must surface as a JS error (or a rejected Promise), never abort the process (issue #8).
 // A test-only probe in the binding makes every N-API entry point panic on purpose.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 import { createVerifier, hankoAuth } from '../index.mjs'
 import { createTestIssuer } from '../testing.mjs'
@@ -9,7 +11,25 @@ import { createTestIssuer } from '../testing.mjs'
 const { __setPanicProbe } = createRequire(import.meta.url)('../binding.js')
 // The probe is compiled only with the `panic-probe` cargo feature (npm test builds with it; what ships
 // does not).
-const skip = !__setPanicProbe(0) && 'this binary was built without the panic-probe feature'
+const probeBuiltIn = __setPanicProbe(0)
+// Each panic prints Rust's panic message to stderr. The probes run in a child process whose stderr this
+// test captures and checks, so `npm test` shows no backtraces for panics that are meant to happen.
+const inChild = process.env.HANKO_AUTH_PANIC_CHILD === '1'
+const skip = (!probeBuiltIn && 'this binary was built without the panic-probe feature') || (!inChild && 'run in a child process (below)')
+
+test('the panic probes, run in a child process whose expected stderr is captured', {
+  skip: inChild || (!probeBuiltIn && 'this binary was built without the panic-probe feature'),
+}, () => {
+  const env = { ...process.env, HANKO_AUTH_PANIC_CHILD: '1', RUST_BACKTRACE: '0' }
+  delete env.NODE_TEST_CONTEXT // a fresh test run, not a subprocess of this one
+  const child = spawnSync(process.execPath, ['--test', '--test-reporter=tap', fileURLToPath(import.meta.url)], { encoding: 'utf8', env, timeout: 120_000 })
+  assert.equal(child.status, 0, child.stdout)
+  assert.match(child.stdout, /^# pass 3$/m)
+  // The test runner relays the file's stderr into its report.
+  const output = `${child.stdout}${child.stderr}`
+  assert.match(output, /hanko-auth panic probe \(stage 1\)/)
+  assert.match(output, /hanko-auth panic probe \(stage 2\)/)
+})
 
 let issuer
 before(async () => {

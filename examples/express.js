@@ -58,7 +58,9 @@ async function main() {
     const failed = (err) => {
       if (reported) return
       reported = true
-      console.error(err.code === 'EADDRINUSE' ? `Port ${port} is in use: start with PORT=<another port> npm start` : `Cannot listen on port ${port}: ${err.message}`)
+      console.error(
+        err.code === 'EADDRINUSE' ? `Port ${port} is in use: start with PORT=<another port> npm start` : `Cannot listen on port ${port}: ${err.message}`,
+      )
       resolve(null)
     }
     // Express 5 hands a listen error to this callback; Express 4 emits it on the server.
