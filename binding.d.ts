@@ -29,6 +29,8 @@ export declare class NativeVerifier {
   /** Refetches the key set (joining a fetch in flight); resolves to a failure or `null`. */
   reload(): Promise<Failure | null>
   stats(): NativeStats
+  /** The key set's URL as messages show it (no query string), for tracing contexts. */
+  get jwksUri(): string
   /** The key-set epoch, for hosts where `epochView()` is `null`. */
   keyEpoch(): number
 }
@@ -57,6 +59,16 @@ export interface Failure {
   reason?: string
   /** `true` for the key-set / session-service codes (503), `false` for token problems (401). */
   unavailable: boolean
+}
+
+/** A key-set fetch starting or ending, for the `hanko-auth:jwks` tracing channel. */
+export interface FetchEvent {
+  jwksUri: string
+  /** `"start"` or `"end"`. */
+  phase: string
+  /** When it ended: the error code, absent when usable keys came. */
+  code?: string
+  keys: number
 }
 
 export interface JwksDefaults {
@@ -139,6 +151,12 @@ export interface NativeStats {
   sessionCacheSize: number
   sessionFailOpen: number
 }
+
+/**
+ * Calls `listener` (on this JS thread, asynchronously) for every key-set fetch of the process from now
+ * on, background refreshes included. The listener does not keep the process alive.
+ */
+export declare function onKeySetFetch(listener: (event: FetchEvent) => void): void
 
 /**
  * A step's result as tagged data: JS reads `ok`, never `instanceof` (a value made here is of the main

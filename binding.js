@@ -838,4 +838,5 @@ module.exports = nativeBinding
 module.exports.NativeVerifier = nativeBinding.NativeVerifier
 module.exports.__setPanicProbe = nativeBinding.__setPanicProbe
 module.exports.defaults = nativeBinding.defaults
+module.exports.onKeySetFetch = nativeBinding.onKeySetFetch
 module.exports.VerifyMode = nativeBinding.VerifyMode

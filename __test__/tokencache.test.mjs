@@ -136,7 +136,8 @@ test('a cache hit makes no native call', async () => {
   const originals = {}
   let calls = 0
   for (const name of Object.getOwnPropertyNames(proto)) {
-    if (name === 'constructor' || typeof proto[name] !== 'function') continue
+    const descriptor = Object.getOwnPropertyDescriptor(proto, name)
+    if (name === 'constructor' || typeof descriptor.value !== 'function') continue // getters count below
     originals[name] = proto[name]
     proto[name] = function (...args) {
       calls++
@@ -150,6 +151,11 @@ test('a cache hit makes no native call', async () => {
     Object.assign(proto, originals)
   }
   assert.equal(calls, 0)
+  assert.deepEqual(
+    Object.getOwnPropertyNames(proto).filter((name) => typeof Object.getOwnPropertyDescriptor(proto, name).get === 'function'),
+    ['jwksUri'],
+    'the only getter, read once at construction',
+  )
 })
 
 test('failures are not cached as successes, and a failed token stays failed', async () => {

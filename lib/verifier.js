@@ -7,6 +7,7 @@ const { JwtError, toError } = require('./errors.js')
 const { DEFAULTS, resolveVerifierOptions } = require('./options.js')
 const { accepted, refused, isThenable, andThen } = require('./outcome.js')
 const { TokenCache } = require('./token-cache.js')
+const { listenForFetches, traceVerify } = require('./tracing.js')
 
 const { NativeVerifier, VerifyMode } = binding
 
@@ -25,6 +26,8 @@ function checkToken(token) {
 
 class Verifier {
   #native
+  /** The key set's URL as tracing shows it (read once: a getter is a native call). */
+  #jwksUri
   /** @type {TokenCache | null} */
   #cache = null
   #sessions
@@ -37,6 +40,7 @@ class Verifier {
       // The core judges URLs and headers; its message names the option.
       throw new TypeError(err.message)
     }
+    this.#jwksUri = this.#native.jwksUri
     if (resolved.tokenCache !== null) {
       const view = this.#native.epochView()
       const epochView = view === null ? null : new Uint32Array(view)
@@ -72,8 +76,11 @@ class Verifier {
       const hit = this.#cache.get(token)
       if (hit !== null) return hit
     }
-    const outcome = this.#native.verify(token, mode)
-    return isThenable(outcome) ? outcome.then((late) => this.#settle(token, late)) : this.#settle(token, outcome)
+    // Not a cache hit: traced on `hanko-auth:verify` when someone listens.
+    return traceVerify(this.#jwksUri, token, () => {
+      const outcome = this.#native.verify(token, mode)
+      return isThenable(outcome) ? outcome.then((late) => this.#settle(token, late)) : this.#settle(token, outcome)
+    })
   }
 
   /** The last step of rule 6 (validateSession) for a verified result: a result, or a thenable of one. */
@@ -113,12 +120,14 @@ class Verifier {
 
   /** Loads the key set now; rejects when it cannot be had (fail fast at startup). */
   async ready() {
+    listenForFetches()
     const failure = await this.#native.ready()
     if (failure != null) throw toError(failure)
   }
 
   /** Forces a refetch of the key set (shared with any fetch in flight). */
   async reload() {
+    listenForFetches()
     const failure = await this.#native.reload()
     if (failure != null) throw toError(failure)
   }

@@ -175,6 +175,39 @@ pub enum VerifyMode {
   CachedKeysOnly,
 }
 
+/// A key-set fetch starting or ending, for the `hanko-auth:jwks` tracing channel.
+#[napi(object)]
+pub struct FetchEvent {
+  pub jwks_uri: String,
+  /// `"start"` or `"end"`.
+  pub phase: String,
+  /// When it ended: the error code, absent when usable keys came.
+  pub code: Option<String>,
+  pub keys: u32,
+}
+
+/// Calls `listener` (on this JS thread, asynchronously) for every key-set fetch of the process from now
+/// on, background refreshes included. The listener does not keep the process alive.
+#[napi(ts_args_type = "listener: (event: FetchEvent) => void")]
+pub fn on_key_set_fetch(listener: napi::bindgen_prelude::Function<FetchEvent, ()>) -> napi::Result<()> {
+  use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+  let tsfn = listener
+    .build_threadsafe_function::<FetchEvent>()
+    .weak::<true>()
+    .callee_handled::<false>()
+    .build()?;
+  crate::jwks::observe_fetches(Box::new(move |fetch| {
+    let event = FetchEvent {
+      jwks_uri: fetch.url.clone(),
+      phase: if fetch.started { "start" } else { "end" }.to_string(),
+      code: fetch.code.map(str::to_string),
+      keys: u32::try_from(fetch.keys).unwrap_or(u32::MAX),
+    };
+    tsfn.call(event, ThreadsafeFunctionCallMode::NonBlocking) != napi::Status::Closing
+  }));
+  Ok(())
+}
+
 #[napi(object)]
 pub struct NativeStats {
   pub jwks_fetches: f64,
@@ -530,6 +563,12 @@ impl NativeVerifier {
       session_cache_size: counter(|s| s.len() as u64),
       session_fail_open: counter(|s| s.counters.failed_open.load(Ordering::Relaxed)),
     }
+  }
+
+  /// The key set's URL as messages show it (no query string), for tracing contexts.
+  #[napi(getter)]
+  pub fn jwks_uri(&self) -> String {
+    self.inner.keys.label().to_string()
   }
 
   /// The key-set epoch, for hosts where `epochView()` is `null`.

@@ -173,20 +173,52 @@ pub struct KeyCache {
   /// Each verifier's copy of `epoch`, in memory its JS side reads directly (see `subscribe_epoch`).
   epoch_slots: Mutex<Vec<Weak<AtomicU32>>>,
   log: fn(&str),
+  label: String,
+}
+
+/// One key-set fetch, as observers (the JS tracing channel `hanko-auth:jwks`) see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchReport {
+  pub url: String,
+  /// `true` when the fetch starts, `false` when it has ended.
+  pub started: bool,
+  /// When it ended: `None` for a usable key set, else the error code.
+  pub code: Option<&'static str>,
+  /// When it ended well: how many usable keys.
+  pub keys: usize,
+}
+
+type Observer = Box<dyn Fn(&FetchReport) -> bool + Send + Sync>;
+
+static OBSERVERS: std::sync::LazyLock<Mutex<Vec<Observer>>> = std::sync::LazyLock::new(Default::default);
+
+/// Calls `observer` for every fetch of every key cache in the process, from the thread that starts or
+/// ends it, until it returns `false` (its listener is gone).
+pub fn observe_fetches(observer: Observer) {
+  OBSERVERS.lock().unwrap_or_else(|p| p.into_inner()).push(observer);
+}
+
+fn report(fetch: &FetchReport) {
+  let mut observers = OBSERVERS.lock().unwrap_or_else(|p| p.into_inner());
+  if !observers.is_empty() {
+    observers.retain(|observer| observer(fetch));
+  }
 }
 
 fn no_log(_: &str) {}
 
 impl KeyCache {
   pub fn new(settings: CacheSettings, clock: Arc<dyn Clock>, source: Box<dyn Fetch>) -> Arc<KeyCache> {
-    Self::with_log(settings, clock, source, no_log)
+    Self::with_log(settings, clock, source, no_log, String::new())
   }
 
+  /// `label` names the key set in fetch reports (its URL, as messages show it).
   pub fn with_log(
     settings: CacheSettings,
     clock: Arc<dyn Clock>,
     source: Box<dyn Fetch>,
     log: fn(&str),
+    label: String,
   ) -> Arc<KeyCache> {
     Arc::new(KeyCache {
       settings,
@@ -196,7 +228,13 @@ impl KeyCache {
       epoch: AtomicU32::new(0),
       epoch_slots: Mutex::new(Vec::new()),
       log,
+      label,
     })
+  }
+
+  /// The key set's URL as messages and fetch reports show it.
+  pub fn label(&self) -> &str {
+    &self.label
   }
 
   pub fn settings(&self) -> &CacheSettings {
@@ -375,6 +413,12 @@ impl KeyCache {
     state.in_flight = Some(rx.clone());
     state.last_fetch_started = Some(now);
     state.fetches += 1;
+    report(&FetchReport {
+      url: self.label.clone(),
+      started: true,
+      code: None,
+      keys: 0,
+    });
     let cache = Arc::downgrade(self);
     let future = self.source.fetch();
     let task = async move {
@@ -445,6 +489,14 @@ impl KeyCache {
         state.last_error = Some(err);
       }
     }
+    let ended = FetchReport {
+      url: self.label.clone(),
+      started: false,
+      code: state.last_error.as_ref().map(|e| e.code.as_str()),
+      keys: state.keys.as_ref().map_or(0, |k| k.keys.len()),
+    };
+    drop(state);
+    report(&ended);
   }
 
   pub fn stats(&self) -> CacheStats {

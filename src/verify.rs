@@ -99,7 +99,13 @@ impl Verifier {
         client: http_client(&config, config.headers.clone(), true)?,
         url: config.jwks_uri.clone(),
       });
-      Ok(KeyCache::with_log(config.cache.clone(), clock::system(), source, log))
+      Ok(KeyCache::with_log(
+        config.cache.clone(),
+        clock::system(),
+        source,
+        log,
+        crate::fetch::shown_url(&config.jwks_uri),
+      ))
     })?;
     let session = match &config.session {
       None => None,
