@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { after, before, test } from 'node:test'
 import { createVerifier } from '../index.mjs'
-import { createTestIssuer, signJws } from '../testing.mjs'
-import { b64url, freshPath, rawToken, serveJson, startServer } from './helpers.mjs'
+import { createTestIssuer } from '../testing.mjs'
+import { b64url, freshPath, serveJson, startServer } from './helpers.mjs'
 
 let issuer
 let server
@@ -161,6 +161,4 @@ test('item 13: a repeated member name fails at every depth of the header and pay
   const nestedHeader = payload(`{"alg":"EdDSA","kid":"${issuer.kid}","x":{"y":1,"y":2}}`)
   assert.equal(await code(verifier.verify(sign(nestedHeader, payload(`{"sub":"a","exp":${exp}}`)))), 'ERR_JWS_INVALID')
   assert.equal(await code(verifier.verify(sign(header, payload(`{"sub":"a","exp":${exp},"email":{"address":"a@x"}}`)))), 'accepted')
-  assert.equal(typeof signJws, 'function')
-  assert.equal(rawToken({}, {}).split('.').length, 3)
 })

@@ -64,6 +64,16 @@ function extractToken(req, cookieName) {
   return typeof bearer === 'string' && hasExtraParts(bearer) ? badFormat() : bearer
 }
 
+/** The decoded protected header of a compact token, or `{}` (for isRevoked and tracing; never trusted). */
+function tokenHeader(token) {
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'))
+    return header !== null && typeof header === 'object' ? header : {}
+  } catch {
+    return {}
+  }
+}
+
 /** A CORS preflight that asks to send `Authorization` carries no credentials: it passes untouched. */
 function isPreflight(req) {
   if (req?.method !== 'OPTIONS') return false
@@ -71,4 +81,4 @@ function isPreflight(req) {
   return typeof requested === 'string' && requested.split(',').some((h) => h.trim().toLowerCase() === 'authorization')
 }
 
-module.exports = { bearerToken, cookieToken, extractToken, hasExtraParts, badFormat, isPreflight, headersOf }
+module.exports = { bearerToken, cookieToken, extractToken, hasExtraParts, badFormat, isPreflight, headersOf, tokenHeader }

@@ -4,7 +4,7 @@
 
 const { setChallenge } = require('./challenge.js')
 const { JwtError, UnauthorizedError } = require('./errors.js')
-const { badFormat, bearerToken, cookieToken, hasExtraParts, isPreflight } = require('./extract.js')
+const { badFormat, bearerToken, cookieToken, hasExtraParts, isPreflight, tokenHeader } = require('./extract.js')
 const { resolveMiddlewareOptions } = require('./options.js')
 const { isThenable, whenSettled } = require('./outcome.js')
 const { propertySetter } = require('./request-property.js')
@@ -27,14 +27,6 @@ const NEW_TOKEN_MODE = (
 
 const REVOKED = 'The token has been revoked.'
 const MISSING = 'No authorization token was found'
-
-function decodeHeader(token) {
-  try {
-    return JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'))
-  } catch {
-    return {}
-  }
-}
 
 /** Sets the claims on `req` and calls `next` once (an exotic `req` that refuses them goes to next(err)). */
 function grant(setProperty, req, next, claims) {
@@ -111,7 +103,7 @@ function hankoAuth(first, second) {
       if (isRevoked === undefined) return confirmSession(token, result)
       let revoked
       try {
-        revoked = isRevoked(req, { header: decodeHeader(token), payload: result.claims })
+        revoked = isRevoked(req, { header: tokenHeader(token), payload: result.claims })
       } catch (err) {
         return next(err)
       }

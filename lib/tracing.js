@@ -6,6 +6,7 @@
 // subscriber, nothing is published and nothing is computed. TracingChannel exists from Node 18.19 / 20.
 
 const dc = require('node:diagnostics_channel')
+const { tokenHeader } = require('./extract.js')
 const { binding } = require('./loader.js')
 
 const tracing = typeof dc.tracingChannel === 'function'
@@ -22,14 +23,10 @@ const listened = (channel) =>
     channel.error.hasSubscribers)
 
 function headerOf(token) {
-  try {
-    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'))
-    return {
-      kid: typeof header.kid === 'string' ? header.kid.slice(0, 256) : undefined,
-      alg: typeof header.alg === 'string' ? header.alg.slice(0, 32) : undefined,
-    }
-  } catch {
-    return { kid: undefined, alg: undefined }
+  const header = tokenHeader(token)
+  return {
+    kid: typeof header.kid === 'string' ? header.kid.slice(0, 256) : undefined,
+    alg: typeof header.alg === 'string' ? header.alg.slice(0, 32) : undefined,
   }
 }
 

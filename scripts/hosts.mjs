@@ -7,17 +7,16 @@
 // Prints a pass count per host and "N passed, N failed"; exits non-zero on any failure.
 // Usage: node scripts/hosts.mjs [--only node|jest|vitest|bun|deno]
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { createHash } from 'node:crypto'
-import { homedir } from 'node:os'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cacheDir, installLocked } from './cache.mjs'
 import { suiteFiles } from './suites.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const hostsDir = join(root, 'hosts')
 const hostsPackage = JSON.parse(readFileSync(join(hostsDir, 'package.json'), 'utf8'))
-const cache = process.env.HANKO_AUTH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hanko-auth')
+const cache = cacheDir
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const wanted = (name) => only === undefined || only === name
 
@@ -84,14 +83,10 @@ function nodeSuites() {
 // --- hosts/: Jest, Vitest, Bun, Deno with hanko-auth installed as a user has it -----------------
 
 function prepareHostsProject() {
-  // npm's own cache keeps the downloads; the stamp skips `npm ci` when the lockfile has not changed.
-  const lock = readFileSync(join(hostsDir, 'package-lock.json'))
-  const stamp = join(hostsDir, 'node_modules', '.hanko-auth-lock')
-  const digest = createHash('sha256').update(lock).digest('hex')
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
-    const ci = exec('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: hostsDir, timeout: 600_000 })
-    if (ci.status !== 0) fail(`npm ci in hosts/ failed:\n${ci.output}`)
-    writeFileSync(stamp, digest)
+  try {
+    installLocked(hostsDir)
+  } catch (err) {
+    fail(err.message)
   }
   // The package as npm installs it: its `files`, plus the binary this machine built (which a user gets
   // from the platform package).

@@ -7,12 +7,12 @@
 //      lockfile it wrote works.
 // The registry is stopped on every exit path. Prints "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { installLocked } from './cache.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tools = join(root, 'tools', 'registry')
@@ -59,16 +59,7 @@ const freePort = () =>
   })
 
 async function startRegistry() {
-  // npm's cache keeps the download; the stamp skips `npm ci` when the lockfile has not changed.
-  const stamp = join(tools, 'node_modules', '.hanko-auth-lock')
-  const digest = createHash('sha256')
-    .update(readFileSync(join(tools, 'package-lock.json')))
-    .digest('hex')
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
-    const ci = run('npm', ['ci', '--loglevel=error'], { cwd: tools })
-    if (ci.status !== 0) throw new Error(`could not install Verdaccio from the npm registry:\n${ci.stderr}`)
-    writeFileSync(stamp, digest)
-  }
+  installLocked(tools)
   const port = await freePort()
   const storage = join(work, 'storage')
   mkdirSync(storage)

@@ -3,12 +3,12 @@
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cacheDir } from './cache.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const cache = process.env.HANKO_AUTH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hanko-auth')
+const cache = cacheDir
 
 export function zigPath() {
   const requirements = readFileSync(join(root, 'tools', 'zig', 'requirements.txt'))
