@@ -7,7 +7,7 @@
 // Prints a pass count per host and "N passed, N failed"; exits non-zero on any failure.
 // Usage: node scripts/hosts.mjs [--only node|jest|vitest|bun|deno]
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cacheDir, installLocked } from './cache.mjs'
