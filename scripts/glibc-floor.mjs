@@ -18,13 +18,16 @@ export function glibcNeeded(file) {
   return versions.at(-1) ?? 'none'
 }
 
+/** Checks `file` against the floor: prints one line, returns whether it fits. */
+export function checkGlibcFloor(file) {
+  const needed = glibcNeeded(file)
+  const fits = needed === 'none' || byVersion(needed, GLIBC_FLOOR) <= 0
+  console.log(`${fits ? 'ok' : 'too new'}: ${file} needs GLIBC_${needed} (floor ${GLIBC_FLOOR})`)
+  return fits
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   let ok = true
-  for (const file of process.argv.slice(2)) {
-    const needed = glibcNeeded(file)
-    const fits = needed === 'none' || byVersion(needed, GLIBC_FLOOR) <= 0
-    ok &&= fits
-    console.log(`${fits ? 'ok' : 'too new'}: ${file} needs GLIBC_${needed} (floor ${GLIBC_FLOOR})`)
-  }
+  for (const file of process.argv.slice(2)) ok = checkGlibcFloor(file) && ok
   process.exit(ok && process.argv.length > 2 ? 0 : 1)
 }

