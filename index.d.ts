@@ -100,6 +100,12 @@ export interface VerifierOptions {
   tokenCache?: boolean | TokenCacheOptions
   /** Confirm each session with Hanko (cached). Needs `jwksHost`. Default `false`. */
   validateSession?: boolean | ValidateSessionOptions
+  /**
+   * Revoked sessions and users (a {@link RevocationList} shared with {@link hankoWebhooks}): their tokens
+   * fail with `ERR_SESSION_INVALID` (`revoked_token`), cached ones too. Checked after `isRevoked`, before
+   * `validateSession`. Default none.
+   */
+  revocations?: Pick<RevocationList, 'isRevoked'>
   /** Allow `http:` for hosts other than localhost / 127.0.0.0/8 / [::1]. Default `false`. */
   allowInsecureHttp?: boolean
 }
@@ -254,3 +260,81 @@ export declare function createVerifier(options?: VerifierOptions): Verifier
 
 /** Verifies with a process-wide verifier (from `HANKO_API_URL` unless `options` say otherwise). */
 export declare function verify<C extends object = HankoClaims>(token: string, options?: VerifierOptions): Promise<C>
+
+/** A node-redis client (`createClient()` from the `redis` package, 4.6 or newer). */
+export interface RedisClientLike {
+  duplicate(): RedisClientLike
+  sendCommand(args: string[]): Promise<unknown>
+  connect(): Promise<unknown>
+  readonly isOpen: boolean
+  readonly isReady: boolean
+  on(event: string, listener: (...args: any[]) => void): unknown
+}
+
+export interface RevocationListOptions {
+  /** A `redis://` URL or a node-redis client you made: the list becomes fleet-wide. Default none (in-process). */
+  redis?: string | RedisClientLike
+  /** Prefix of the Redis keys and of the `<prefix>revocations` channel. Default `'hanko-auth:'`. */
+  keyPrefix?: string
+  /** How long a revoked user stays revoked (tokens issued before have expired by then). Default `'24h'`. */
+  tokenLifetime?: Seconds
+}
+
+export interface RevocationListStats {
+  sessions: number
+  users: number
+  store: 'memory' | 'connected' | 'disconnected'
+  /** With `redis`: revocations not yet written (Redis was away); they are sent on reconnect. */
+  pendingWrites?: number
+  /** With `redis`: full loads (SCAN) done, on start and after each reconnect. */
+  loads?: number
+  /** With `redis`: revocations received on the channel, and messages that were not ours. */
+  messages?: number
+  ignoredMessages?: number
+  writeFailures?: number
+}
+
+export declare class RevocationList {
+  constructor(options?: RevocationListOptions)
+  /** Tokens of this session fail from now until `until` (when they expire anyway). Default 24 h. */
+  revokeSession(sessionId: string, until?: Date | number): Promise<void>
+  /** Tokens of this user issued at or before `at` (default now) fail. */
+  revokeUser(userId: string, at?: Date | number): Promise<void>
+  /** Synchronous and local: whether these verified claims are revoked. */
+  isRevoked(claims: Pick<HankoClaims, 'sub' | 'iat'> & { session_id?: string }): boolean
+  /** Resolves once the list holds what Redis holds; rejects with `ERR_REVOCATIONS_UNAVAILABLE` after 5 s (it keeps trying). */
+  ready(): Promise<void>
+  /** Stops listening (a client you made stays open). */
+  close(): Promise<void>
+  /** Moves on every revocation added (the cache-hit path re-checks a token only when it moved). */
+  readonly version: number
+  stats(): RevocationListStats
+}
+
+export declare function createRevocationList(options?: RevocationListOptions): RevocationList
+
+/** Hanko's webhook events (SPEC: Hanko backend v3.0.4+). */
+export type HankoWebhookEvent =
+  | 'session.create.flow'
+  | 'session.create.admin'
+  | 'session.delete.explicit.logout'
+  | 'session.delete.explicit.revoke'
+  | 'session.delete.admin.revoke'
+  | 'session.delete.passive.expire'
+  | 'session.delete.passive.limit'
+  | 'user.create'
+  | 'user.delete'
+  | (string & {})
+
+export interface HankoWebhooksOptions extends Pick<VerifierOptions, 'jwksHost' | 'jwksUri' | 'jwks' | 'allowInsecureHttp' | 'clockTolerance' | 'issuer'> {
+  /** Where session ends and user deletions are written. */
+  revocations?: RevocationList
+  /** Sees every verified event (after the list acted on it); a throw goes to `next(err)` and Hanko retries. */
+  onEvent?: (evt: HankoWebhookEvent, data: any) => void | Promise<void>
+  /** The `aud` webhook tokens must carry (Hanko signs them with the session audience). Default not checked. */
+  audience?: string | string[]
+}
+
+/** The handler for Hanko's webhooks: `app.post('/hanko/webhooks', hankoWebhooks(HANKO_API_URL, { revocations }))`. */
+export declare function hankoWebhooks(jwksHost?: string, options?: HankoWebhooksOptions): HankoAuthHandler & { readonly verifier: Verifier }
+export declare function hankoWebhooks(options: HankoWebhooksOptions): HankoAuthHandler & { readonly verifier: Verifier }

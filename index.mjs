@@ -3,5 +3,17 @@ import { createRequire } from 'node:module'
 
 const hankoAuthModule = createRequire(import.meta.url)('./index.js')
 
-export const { hankoAuth, createVerifier, verify, Verifier, HankoAuthError, JwtError, JwksError, UnauthorizedError } = hankoAuthModule
+export const {
+  hankoAuth,
+  createVerifier,
+  verify,
+  Verifier,
+  createRevocationList,
+  RevocationList,
+  hankoWebhooks,
+  HankoAuthError,
+  JwtError,
+  JwksError,
+  UnauthorizedError,
+} = hankoAuthModule
 export default hankoAuthModule

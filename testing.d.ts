@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import type { Algorithm, HankoClaims } from './index'
+import type { Algorithm, HankoClaims, HankoWebhookEvent } from './index'
 
 export interface TestIssuerOptions {
   /** Algorithm of the keys it makes. Default `'RS256'` (Hanko's). */
@@ -25,6 +25,14 @@ export interface TestIssuer {
   readonly requests: { jwks: number; sessions: number }
   /** A signed, Hanko-shaped token; `claims` and `header` override the defaults (`undefined` removes one). */
   token(claims?: Partial<HankoClaims> & Record<string, unknown>, header?: Record<string, unknown>): string
+  /** A signed Hanko-shaped webhook token (`sub: "hanko webhooks"`, `exp` = `iat` + 5 min, `evt`, `data`). */
+  webhookToken(event: HankoWebhookEvent, data?: Record<string, unknown>, claims?: Record<string, unknown>): string
+  /** Signs a webhook and POSTs `{ token, event }` as JSON to `url`, as Hanko does. */
+  webhook(
+    event: HankoWebhookEvent,
+    data: Record<string, unknown>,
+    options: { url: string; claims?: Record<string, unknown> },
+  ): Promise<{ status: number; body: unknown }>
   /** Adds a key (old ones stay published) and signs new tokens with it; resolves to its kid. */
   rotate(): Promise<string>
   /** `POST /sessions/validate` answers `{ is_valid: false }` for this session from now on. */

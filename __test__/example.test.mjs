@@ -14,6 +14,12 @@ test('examples/express.js --once shows 200 with the token and 401 without', () =
   assert.match(run.stdout, /GET \/api\/me without a token\s+→ 401 \{"error":"credentials_required"/)
   assert.match(run.stdout, /GET \/api\/me {4}\(JWT check only\) {4}→ 200/)
   assert.match(run.stdout, /GET \/strict\/me \(validateSession\) {3}→ 401 \{"error":"revoked_token","reason":"ERR_SESSION_INVALID"\}/)
+  assert.match(run.stdout, /GET \/api\/me {4}\(before logout\) {5}→ 200/)
+  assert.match(
+    run.stdout,
+    /POST \/hanko\/webhooks \(Hanko's session\.delete\.explicit\.logout\) → 200 \{"ok":true,"event":"session\.delete\.explicit\.logout","action":"revoked-session"\}/,
+  )
+  assert.match(run.stdout, /GET \/api\/me {4}\(the next request\) {2}→ 401 \{"error":"revoked_token","reason":"ERR_SESSION_INVALID"\}/)
   assert.match(run.stdout, /curl -i http:\/\/127\.0\.0\.1:\d+\/api\/me -H "Authorization: Bearer \$TOKEN"/)
 })
 

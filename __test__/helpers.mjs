@@ -61,3 +61,31 @@ let unique = 0
 export function freshPath() {
   return `/t${process.pid}-${++unique}-${Date.now()}`
 }
+
+/** An Express (or any http) app listening on 127.0.0.1: `{ url, close }`. */
+export async function listen(app) {
+  const server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s))
+  })
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    async close() {
+      server.closeAllConnections?.()
+      await new Promise((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** GET with a Bearer token: `{ status, body }` (the body parsed when JSON). */
+export async function getWithToken(url, token) {
+  const response = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
+  const text = await response.text()
+  try {
+    return { status: response.status, body: JSON.parse(text) }
+  } catch {
+    return { status: response.status, body: text }
+  }
+}
+
+/** The claims of a compact token (no verification). */
+export const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'))

@@ -33,7 +33,11 @@ test('packed tarballs install and work without a Rust toolchain', { skip: proces
   // Without a binary left there by `npm run pack:local`: napi artifacts puts the one built here.
   cpSync(join(root, 'npm', platform), join(staging, 'npm', platform), { recursive: true, filter: (src) => !src.endsWith('.node') })
   writeFileSync(join(staging, 'package.json'), JSON.stringify({ ...pkg, napi: { ...pkg.napi, targets: ['x86_64-unknown-linux-gnu'] } }))
-  await run(join(root, 'node_modules', '.bin', 'napi'), ['artifacts', '--cwd', staging, '--output-dir', root, '--npm-dir', 'npm'])
+  // Only this target's binary: napi artifacts refuses a folder that also holds the cross-built ones.
+  const artifacts = join(work, 'artifacts')
+  mkdirSync(artifacts)
+  cpSync(join(root, `hanko-auth.${platform}.node`), join(artifacts, `hanko-auth.${platform}.node`))
+  await run(join(root, 'node_modules', '.bin', 'napi'), ['artifacts', '--cwd', staging, '--output-dir', artifacts, '--npm-dir', 'npm'])
   const binary = join(staging, 'npm', platform, `hanko-auth.${platform}.node`)
   const binaryBytes = statSync(binary).size
 

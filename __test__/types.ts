@@ -1,6 +1,19 @@
 // A TypeScript consumer of the public types, checked with `tsc --strict` by `npm test`.
 import express, { type ErrorRequestHandler } from 'express'
-import { createVerifier, hankoAuth, verify, HankoAuthError, JwksError, JwtError, UnauthorizedError, type HankoClaims, type VerifierStats } from 'hanko-auth'
+import {
+  createRevocationList,
+  createVerifier,
+  hankoAuth,
+  hankoWebhooks,
+  verify,
+  HankoAuthError,
+  JwksError,
+  JwtError,
+  UnauthorizedError,
+  type HankoClaims,
+  type RevocationListStats,
+  type VerifierStats,
+} from 'hanko-auth'
 import 'hanko-auth/express'
 import { createTestIssuer } from 'hanko-auth/testing'
 
@@ -63,3 +76,16 @@ void main
 createVerifier({ algorithms: ['HS256'] })
 // @ts-expect-error jwks times are numbers of milliseconds
 createVerifier({ jwks: { timeout: '5s' } })
+
+// Instant logout: one list for the webhook route and the protected routes.
+const revocations = createRevocationList({ redis: 'redis://127.0.0.1:6379', keyPrefix: 'app:', tokenLifetime: '12h' })
+app.post('/hanko/webhooks', hankoWebhooks(process.env.HANKO_API_URL, { revocations, onEvent: (evt, data) => void [evt, data] }))
+app.use(hankoAuth(process.env.HANKO_API_URL, { revocations }))
+createVerifier({ revocations: { isRevoked: (claims) => claims.sub === 'banned' } })
+void revocations.revokeSession('session-id', new Date()).then(() => revocations.revokeUser('user-id'))
+const listStats: RevocationListStats = revocations.stats()
+const store: 'memory' | 'connected' | 'disconnected' = listStats.store
+void [store, revocations.isRevoked({ sub: 'u', iat: 1, session_id: 's' })]
+void createTestIssuer().then((issuer) => issuer.webhook('session.delete.explicit.logout', { id: 's' }, { url: 'http://127.0.0.1:1/hanko/webhooks' }))
+// @ts-expect-error revocations needs isRevoked
+createVerifier({ revocations: {} })

@@ -4,11 +4,12 @@
 //   npm start                                 a loopback stand-in Hanko, a token, and a 200/401 round trip
 //   HANKO_API_URL=https://<id>.hanko.io npm start   protects the routes against your Hanko instead
 //   PORT=8080 npm start                       listens on another port (default 3000)
+//   REDIS_URL=redis://127.0.0.1:6379 npm start   shares the revocation list with every process on that Redis
 //
 // `--once` ends after the round trip (the tests use it).
 
 const express = require('express')
-const { hankoAuth, UnauthorizedError, JwksError } = require('..')
+const { createRevocationList, hankoAuth, hankoWebhooks, UnauthorizedError, JwksError } = require('..')
 const { createTestIssuer } = require('../testing')
 
 async function main() {
@@ -23,8 +24,13 @@ async function main() {
   const app = express()
   app.get('/', (req, res) => res.json({ hello: 'anyone', protected: '/api/me' }))
 
+  // Logouts arrive as Hanko's signed webhooks and land in a revocation list (in this process, or
+  // fleet-wide on Redis); every route that checks tokens consults it, cached tokens too.
+  const revocations = createRevocationList(process.env.REDIS_URL ? { redis: process.env.REDIS_URL } : {})
+  app.post('/hanko/webhooks', hankoWebhooks(jwksHost, { revocations }))
+
   // Everything under /api needs a Hanko session token (Bearer header or the `hanko` cookie).
-  const auth = hankoAuth(jwksHost)
+  const auth = hankoAuth(jwksHost, { revocations })
   // Fail fast at startup: a wrong Hanko URL is reported now, not at the first request.
   try {
     await auth.verifier.ready()
@@ -33,6 +39,7 @@ async function main() {
     console.error('Is HANKO_API_URL your Hanko API URL (https://<project-id>.hanko.io, as shown in the Hanko console)?')
     process.exitCode = 1
     await issuer?.close()
+    await revocations.close()
     return
   }
   app.use('/api', auth)
@@ -70,6 +77,7 @@ async function main() {
   if (server === null) {
     process.exitCode = 1
     await issuer?.close()
+    await revocations.close()
     return
   }
   const base = `http://127.0.0.1:${server.address().port}`
@@ -89,21 +97,31 @@ async function main() {
     const without = await fetch(`${base}/api/me`)
     console.log(`GET /api/me without a token   → ${without.status} ${await without.text()} (WWW-Authenticate: ${without.headers.get('www-authenticate')})`)
 
-    // Revocation: a JWT alone stays valid until exp; validateSession asks Hanko.
+    // Revocation: a JWT alone stays valid until exp. validateSession asks Hanko; the webhook tells us.
     const session = issuer.token()
     const sessionId = JSON.parse(Buffer.from(session.split('.')[1], 'base64url')).session_id
-    issuer.revokeSession(sessionId)
-    const local = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${session}` } })
-    console.log(`\nAfter logging that session out at Hanko:`)
+    const bearer = { authorization: `Bearer ${session}` }
+    const before = await fetch(`${base}/api/me`, { headers: bearer })
+    console.log(`\nAnother session:`)
+    console.log(`GET /api/me    (before logout)     → ${before.status}`)
+    issuer.revokeSession(sessionId) // Hanko ends the session…
+    const local = await fetch(`${base}/api/me`, { headers: bearer })
+    console.log(`After logging it out at Hanko, before its webhook arrives:`)
     console.log(`GET /api/me    (JWT check only)    → ${local.status}`)
-    const strict = await fetch(`${base}/strict/me`, { headers: { authorization: `Bearer ${session}` } })
+    const strict = await fetch(`${base}/strict/me`, { headers: bearer })
     console.log(`GET /strict/me (validateSession)   → ${strict.status} ${await strict.text()}`)
+    // …and POSTs its signed webhook to the URL registered in the Hanko console.
+    const hook = await issuer.webhook('session.delete.explicit.logout', { id: sessionId, expires_at: null }, { url: `${base}/hanko/webhooks` })
+    console.log(`POST /hanko/webhooks (Hanko's session.delete.explicit.logout) → ${hook.status} ${JSON.stringify(hook.body)}`)
+    const next = await fetch(`${base}/api/me`, { headers: bearer })
+    console.log(`GET /api/me    (the next request)  → ${next.status} ${await next.text()}`)
   }
 
   if (once) {
     server.closeAllConnections()
     server.close()
     await issuer?.close()
+    await revocations.close()
     return
   }
   console.log('\nPress Ctrl+C to stop.')

@@ -39,10 +39,13 @@ class UnauthorizedError extends HankoAuthError {
   }
 }
 
+/** Rule 6's refusal (isRevoked, the revocation list, validateSession): `revoked_token` through Express. */
+const revokedError = () => new JwtError('The token has been revoked.', 'ERR_SESSION_INVALID')
+
 /** A native failure (tagged data) as the right class. */
 function toError(failure) {
   if (failure.unavailable) return new JwksError(failure.message, failure.code)
   return new JwtError(failure.message, failure.code, { claim: failure.claim ?? undefined, reason: failure.reason ?? undefined })
 }
 
-module.exports = { HankoAuthError, JwtError, JwksError, UnauthorizedError, toError }
+module.exports = { HankoAuthError, JwtError, JwksError, UnauthorizedError, revokedError, toError }

