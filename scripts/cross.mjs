@@ -212,6 +212,7 @@ function needed(file) {
   return [...(dump.stdout ?? '').matchAll(/NEEDED\s+(\S+)/g)].map((m) => m[1])
 }
 
+const started = Date.now()
 const results = []
 for (const [name, run] of [
   ['arm64', arm64],
@@ -230,5 +231,6 @@ for (const [name, run] of [
 }
 const passed = results.reduce((sum, r) => sum + r.passed, 0)
 const failed = results.reduce((sum, r) => sum + r.failed, 0)
+console.log(`cross-platform runs took ${((Date.now() - started) / 1000).toFixed(0)} s (builds included)`)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 && passed > 0 ? 0 : 1)
