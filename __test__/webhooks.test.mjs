@@ -1,7 +1,9 @@
 // hankoWebhooks (README: Instant logout): Hanko's signed webhooks, delivered by the test issuer to a real
 // Express app, act on the revocation list; every refusal has its exact status and code, and revokes nothing.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
+import { promisify } from 'node:util'
 import { after, before, describe, test } from 'node:test'
 import express from 'express'
 import { createRevocationList, hankoAuth, hankoWebhooks } from '../index.mjs'
@@ -259,6 +261,36 @@ describe('hankoWebhooks', () => {
     } finally {
       await app.close()
     }
+  })
+
+  test('NODE_DEBUG=hanko-auth logs webhooks and revocations, one line each', async () => {
+    const script = `
+      import express from 'express'
+      import { createRevocationList, hankoWebhooks } from './index.mjs'
+      import { createTestIssuer } from './testing.mjs'
+      const issuer = await createTestIssuer({ modulusLength: 2048 })
+      const app = express()
+      app.post('/hooks', hankoWebhooks(issuer.url, { revocations: createRevocationList() }))
+      const server = app.listen(0, '127.0.0.1')
+      await new Promise((resolve) => server.once('listening', resolve))
+      const url = 'http://127.0.0.1:' + server.address().port + '/hooks'
+      await issuer.webhook('${LOGOUT}', { id: 's-debug', expires_at: '2099-01-01T00:00:00Z' }, { url })
+      await fetch(url, { method: 'POST', body: 'nope' })
+      server.close()
+      await issuer.close()`
+    const run = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('..', import.meta.url),
+      env: { ...process.env, NODE_DEBUG: 'hanko-auth' },
+    })
+    const lines = run.stderr.split('\n').filter((line) => /^HANKO-AUTH \d+: (revoked|webhook)/.test(line))
+    assert.deepEqual(
+      lines.map((line) => line.replace(/^HANKO-AUTH \d+: /, '')),
+      [
+        'revoked session s-debug until 2099-01-01T00:00:00.000Z',
+        `webhook ${LOGOUT}: revoked-session`,
+        'webhook refused (ERR_WEBHOOK_BODY_INVALID): the body is not JSON',
+      ],
+    )
   })
 
   test('options are checked at creation', () => {

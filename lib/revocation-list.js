@@ -4,6 +4,7 @@
 // `isRevoked` is a synchronous Map lookup, cheap enough for the cache-hit path; with `redis` the list is
 // fleet-wide (lib/revocation-store.js), but Redis is never on the request path.
 
+const { debug } = require('./debug.js')
 const { seconds } = require('./durations.js')
 const { checkKeys, isPlainObject } = require('./options.js')
 const { checkId } = require('./revocation-entry.js')
@@ -54,6 +55,7 @@ class RevocationList {
     checkId(sessionId, 'revokeSession: sessionId')
     const entry = { type: 'session', id: sessionId, until: instant(until, 'revokeSession: until', Date.now() + DEFAULT_SESSION_TTL_MS) }
     this.#apply(entry)
+    if (debug.enabled) debug('revoked session %s until %s', sessionId, new Date(entry.until).toISOString())
     if (this.#store !== null) await this.#store.write(entry)
   }
 
@@ -63,6 +65,7 @@ class RevocationList {
     const revokedAt = instant(at, 'revokeUser: at', Date.now())
     const entry = { type: 'user', id: userId, at: revokedAt, until: revokedAt + this.#tokenLifetimeMs }
     this.#apply(entry)
+    if (debug.enabled) debug('revoked user %s: tokens issued up to %s', userId, new Date(revokedAt).toISOString())
     if (this.#store !== null) await this.#store.write(entry)
   }
 

@@ -7,6 +7,7 @@
 // Redis is never on the request path. node-redis is an optional peer dependency, loaded only here.
 // Commands go through `sendCommand` (raw RESP replies), which node-redis 4, 5 and 6 all have alike.
 
+const { debug } = require('./debug.js')
 const { HankoAuthError } = require('./errors.js')
 const { decode, encode } = require('./revocation-entry.js')
 
@@ -115,6 +116,7 @@ class RedisRevocationStore {
   }
 
   #lost() {
+    if (this.#loadedSinceConnect) debug('revocations: lost Redis; known revocations stay in force, new ones apply locally')
     this.#loadedSinceConnect = false
   }
 
@@ -131,11 +133,13 @@ class RedisRevocationStore {
       do {
         run.again = false
         try {
+          const pending = this.#pending.size
           for (const [key, entry] of this.#pending) {
             if (entry.until > Date.now()) await this.#send(entry)
             this.#pending.delete(key)
           }
-          await this.#load()
+          const loaded = await this.#load()
+          debug('revocations: loaded %d entries from Redis (%s*), sent %d written while away', loaded, this.#prefix, pending)
           this.#loadedSinceConnect = this.#bothReady()
           this.#markLoaded()
         } catch {
@@ -147,7 +151,9 @@ class RedisRevocationStore {
     pass()
   }
 
+  /** Applies every entry Redis holds under the prefix; returns how many there were. */
   async #load() {
+    let count = 0
     let cursor = '0'
     do {
       const [next, keys] = await this.#client.sendCommand(['SCAN', cursor, 'MATCH', matchAll(this.#prefix), 'COUNT', SCAN_BATCH])
@@ -157,17 +163,21 @@ class RedisRevocationStore {
         const values = await this.#client.sendCommand(['MGET', ...entryKeys])
         for (const value of values) {
           const entry = decode(value === null ? null : String(value))
-          if (entry !== null) this.#apply(entry)
+          if (entry === null) continue
+          this.#apply(entry)
+          count++
         }
       }
     } while (cursor !== '0')
     this.#counters.loads++
+    return count
   }
 
   #onMessage(message) {
     const entry = decode(String(message))
     if (entry === null) {
       this.#counters.ignoredMessages++
+      debug('revocations: ignored a message on %s that is not a revocation', this.#channel)
       return
     }
     this.#counters.messages++
@@ -192,6 +202,7 @@ class RedisRevocationStore {
         this.#counters.writeFailures++
       }
     }
+    debug('revocations: Redis is away; %s %s is kept and written on reconnect', entry.type, entry.id)
     this.#pending.set(key, entry)
   }
 

@@ -8,6 +8,7 @@
 // Answers: 200 verified (acted on or ignored), 400 a body that is not `{token, event}`, 401 a token that
 // fails, 503 the key set cannot be had. Hanko retries what is not a 2xx; revoking again is harmless.
 
+const { debug } = require('./debug.js')
 const { checkKeys, splitArguments } = require('./options.js')
 const { MAX_ID_LENGTH } = require('./revocation-entry.js')
 const { DEFAULT_SESSION_TTL_MS, isRevocationList } = require('./revocation-list.js')
@@ -127,7 +128,10 @@ function hankoWebhooks(first, second) {
 
   async function handle(req, res) {
     const body = await readBody(req)
-    if (body.value === undefined) return answer(res, body.status, { error: body.code, message: body.message })
+    if (body.value === undefined) {
+      debug('webhook refused (%s): %s', body.code, body.message)
+      return answer(res, body.status, { error: body.code, message: body.message })
+    }
     const { token, event } = body.value ?? {}
     if (typeof body.value !== 'object' || Array.isArray(body.value) || typeof token !== 'string' || typeof event !== 'string') {
       return answer(res, 400, { error: 'ERR_WEBHOOK_BODY_INVALID', message: 'the body must be {"token": "<jwt>", "event": "<name>"}' })
@@ -136,11 +140,13 @@ function hankoWebhooks(first, second) {
     try {
       claims = await verifier.verify(token)
     } catch (err) {
+      debug('webhook refused (%s): %s', err.code, err.message)
       return answer(res, err.status === 503 ? 503 : 401, { error: err.code, message: err.message })
     }
     if (typeof claims.evt !== 'string') return answer(res, 401, { error: 'ERR_JWT_CLAIM_VALIDATION_FAILED', message: 'the webhook token has no string "evt"' })
     const data = claims.data ?? null
     const action = await act(revocations, claims.evt, data, claims)
+    debug('webhook %s: %s', claims.evt, action)
     if (onEvent !== undefined) await onEvent(claims.evt, data)
     answer(res, 200, { ok: true, event: claims.evt, action })
   }
