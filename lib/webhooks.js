@@ -111,7 +111,10 @@ function hankoWebhooks(first, second) {
   const options = splitArguments(first, second, 'hankoWebhooks')
   checkKeys(options, new Set([...KEY_SET_OPTIONS, ...OWN_OPTIONS]), 'hankoWebhooks')
   const revocations = options.revocations ?? null
-  if (revocations !== null && !(isRevocationList(revocations) && typeof revocations.revokeSession === 'function')) {
+  if (
+    revocations !== null &&
+    !(isRevocationList(revocations) && typeof revocations.revokeSession === 'function' && typeof revocations.revokeUser === 'function')
+  ) {
     throw new TypeError('hankoWebhooks: revocations must be a revocation list (createRevocationList())')
   }
   const onEvent = options.onEvent

@@ -105,3 +105,10 @@ test('every action in the workflows is pinned by a full commit SHA', () => {
     for (const action of uses) assert.match(action, /^(\.\/|[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$)/, `${file}: ${action}`)
   }
 })
+
+test('the suites the workflow runs on each prebuilt binary are suites that exist (scripts/suites.mjs)', async () => {
+  const { suiteFiles } = await import('../../scripts/suites.mjs')
+  const listed = /SUITES: (.+)/.exec(read('.github/workflows/ci.yml'))[1].trim().split(/\s+/)
+  assert.ok(listed.length > 0)
+  for (const file of listed) assert.ok(suiteFiles().includes(file), `${file} is not a suite`)
+})
