@@ -5,9 +5,17 @@ import { createConnection, createServer } from 'node:net'
 import { sleep } from './helpers.mjs'
 
 const running = new Set()
-process.on('exit', () => {
+const killAll = () => {
   for (const child of running) child.kill('SIGKILL')
-})
+}
+process.on('exit', killAll)
+// The test runner stops a file that overran with a signal: no redis-server outlives it.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    killAll()
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15))
+  })
+}
 
 const freePort = () =>
   new Promise((resolve) => {
