@@ -9,7 +9,7 @@ const { resolveMiddlewareOptions } = require('./options.js')
 const { isThenable, whenSettled } = require('./outcome.js')
 const { propertySetter } = require('./request-property.js')
 const { unless } = require('./unless.js')
-const { Verifier, checkToken, kCachedResult, kChecksSessions, kConfirmSession, kRevocations, kVerifyToken, VerifyMode } = require('./verifier.js')
+const { Verifier, checkToken, kCachedResult, kChecksSessions, kConfirmSession, kRevocations, kVerifyToken, listRefuses, VerifyMode } = require('./verifier.js')
 
 /**
  * Where the middleware verifies a token it has not seen before. With more than one core available, on
@@ -35,16 +35,6 @@ function grant(setProperty, req, next, claims) {
     return next(err) // a frozen or exotic `req`
   }
   next()
-}
-
-/**
- * Whether a cached result passes the revocation list. A list with a `version` (createRevocationList's)
- * marks the result with the version it passed at: until the list changes, the next hit skips the lookups.
- */
-function passesList(revocations, hit) {
-  if (revocations.isRevoked(hit.claims) === true) return false
-  if (typeof revocations.version === 'number') hit.passed.listVersion = revocations.version
-  return true
 }
 
 /** A 401 `revoked_token` (rule 6) with its challenge. */
@@ -73,7 +63,6 @@ function hankoAuth(first, second) {
   // one lookup in the revocation list (README: Benchmarks).
   const cacheAnswersAlone = isRevoked === undefined && !verifier[kChecksSessions]
   const revocations = verifier[kRevocations]
-  const versioned = revocations !== null && typeof revocations.version === 'number'
 
   function hankoAuthMiddleware(req, res, next) {
     if (isPreflight(req)) return next()
@@ -85,9 +74,7 @@ function hankoAuth(first, second) {
         // The hot path: synchronous, no closure, no Promise, no native call.
         const hit = verifier[kCachedResult](token)
         if (hit !== null) {
-          if (revocations === null || (versioned && hit.passed.listVersion === revocations.version) || passesList(revocations, hit)) {
-            return grant(setProperty, req, next, hit.claims)
-          }
+          if (revocations === null || !listRefuses(revocations, hit)) return grant(setProperty, req, next, hit.claims)
           return refuseRevoked(res, next)
         }
       }

@@ -234,4 +234,13 @@ function resolveMiddlewareOptions(first, second) {
   }
 }
 
-module.exports = { DEFAULTS, VERIFIER_OPTIONS, isPlainObject, checkKeys, boolean, splitArguments, resolveVerifierOptions, resolveMiddlewareOptions }
+module.exports = {
+  DEFAULTS,
+  VERIFIER_OPTIONS,
+  isPlainObject,
+  checkKeys,
+  boolean,
+  splitArguments,
+  resolveVerifierOptions,
+  resolveMiddlewareOptions,
+}

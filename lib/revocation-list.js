@@ -141,9 +141,4 @@ function createRevocationList(options) {
   return new RevocationList(options)
 }
 
-/** Whether `value` can serve as the `revocations` option (any object with an isRevoked method: no instanceof across realms). */
-function isRevocationList(value) {
-  return value !== null && typeof value === 'object' && typeof value.isRevoked === 'function'
-}
-
-module.exports = { RevocationList, createRevocationList, isRevocationList, DEFAULT_SESSION_TTL_MS }
+module.exports = { RevocationList, createRevocationList, DEFAULT_SESSION_TTL_MS }

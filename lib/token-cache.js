@@ -74,7 +74,7 @@ class TokenCache {
     this.misses++
     deepFreeze(result.claims)
     // The one mutable part: what later checks found for this token (the revocation list's version it
-    // passed at, lib/middleware.js), so a hit can skip a check whose answer cannot have changed.
+    // passed at, listRefuses in lib/verifier.js), so a hit can skip a check whose answer cannot have changed.
     result.passed = { listVersion: -1 }
     Object.freeze(result)
     if (typeof until !== 'number' || !(until > Date.now())) return result

