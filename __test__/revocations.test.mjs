@@ -1,6 +1,7 @@
 // The revocation list in one process (README: Instant logout): what it refuses, for how long, and where
 // the verifier and the middleware consult it (rule 6: isRevoked, then the list, then validateSession).
 import assert from 'node:assert/strict'
+import Module from 'node:module'
 import { after, before, describe, test } from 'node:test'
 import express from 'express'
 import { createRevocationList, createVerifier, hankoAuth } from '../index.mjs'
@@ -88,6 +89,24 @@ describe('createRevocationList (in memory)', () => {
     assert.throws(() => createRevocationList({ keyPrefix: 'a:' }), { name: 'TypeError', message: /keyPrefix needs redis/ })
     assert.throws(() => createRevocationList({ ttl: 1 }), { name: 'TypeError', message: /createRevocationList: unknown option "ttl"/ })
     assert.throws(() => createVerifier({ jwksHost: issuer.url, revocations: {} }), { name: 'TypeError', message: /revocations must be a revocation list/ })
+  })
+
+  test('redis given but the redis package is not installed: ERR_REDIS_CLIENT_MISSING', () => {
+    // The package resolves as if it were absent from node_modules, for this test only.
+    const resolve = Module._resolveFilename
+    Module._resolveFilename = function (request, ...rest) {
+      if (request === 'redis') throw Object.assign(new Error("Cannot find module 'redis'"), { code: 'MODULE_NOT_FOUND' })
+      return resolve.call(this, request, ...rest)
+    }
+    try {
+      assert.throws(() => createRevocationList({ redis: 'redis://127.0.0.1:1' }), {
+        name: 'HankoAuthError',
+        code: 'ERR_REDIS_CLIENT_MISSING',
+        message: 'createRevocationList({ redis }) needs the node-redis client: `npm install redis` (an optional peer dependency of hanko-auth)',
+      })
+    } finally {
+      Module._resolveFilename = resolve
+    }
   })
 
   test('ready() and close() resolve at once without Redis', async () => {

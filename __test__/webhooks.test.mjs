@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import crypto from 'node:crypto'
 import { promisify } from 'node:util'
-import { after, before, describe, test } from 'node:test'
+import { PassThrough } from 'node:stream'
+import { after, before, describe, mock, test } from 'node:test'
 import express from 'express'
 import { createRevocationList, hankoAuth, hankoWebhooks } from '../index.mjs'
 import { createTestIssuer, signJws } from '../testing.mjs'
@@ -291,6 +292,37 @@ describe('hankoWebhooks', () => {
         'webhook refused (ERR_WEBHOOK_BODY_INVALID): the body is not JSON',
       ],
     )
+  })
+
+  test('a body that has not arrived within 10 s: 400 ERR_WEBHOOK_BODY_TIMEOUT, nothing revoked', async () => {
+    const revocations = createRevocationList()
+    const handler = hankoWebhooks(issuer.url, { revocations })
+    mock.timers.enable({ apis: ['setTimeout'] })
+    try {
+      // A sender that sends headers and part of a body, then nothing.
+      const req = Object.assign(new PassThrough(), { method: 'POST', headers: { 'content-type': 'application/json' } })
+      req.write('{"token": "')
+      const written = {}
+      const answered = new Promise((resolve) => {
+        const res = {
+          headersSent: false,
+          statusCode: 200,
+          setHeader: (name, value) => {
+            written[name] = value
+          },
+          end: (body) => resolve({ status: res.statusCode, body: JSON.parse(body) }),
+        }
+        handler(req, res, (err) => resolve({ nextCalledWith: err }))
+      })
+      await new Promise((resolve) => setImmediate(resolve))
+      mock.timers.tick(10_000)
+      const answer = await answered
+      assert.deepEqual(answer, { status: 400, body: { error: 'ERR_WEBHOOK_BODY_TIMEOUT', message: 'the body did not arrive within 10 s' } })
+      assert.equal(written.connection, 'close')
+      assert.deepEqual(revocations.stats(), { sessions: 0, users: 0, store: 'memory' })
+    } finally {
+      mock.timers.reset()
+    }
   })
 
   test('options are checked at creation', () => {
